@@ -1,0 +1,124 @@
+"""Flask commands: schema, article import, demo content, the embedded Redis."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import IO
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import MIGRATIONS, embedded_redis
+from .extensions import db
+from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
+from .models import Article
+
+BATCH = 200
+
+
+def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True) -> ImportReport:
+    """Import JSONL from ``stream``; good lines are committed in batches."""
+    report = ImportReport()
+    importer = Importer()
+    batch: list[ArticleRecord] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        try:
+            importer.upsert(batch, report)
+            db.session.commit()
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            raise click.ClickException(f"database error while importing: {exc}") from exc
+        batch.clear()
+
+    with click.progressbar(
+        parse_lines(stream), length=total, label="importing", hidden=quiet, file=None
+    ) as lines:
+        for number, result in lines:
+            if isinstance(result, RecordError):
+                report.errors.append((number, str(result)))
+            else:
+                batch.append(result)
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+    return report
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(import_articles)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(embedded_redis_group)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    upgrade(directory=MIGRATIONS)
+    click.echo("database schema is up to date")
+
+
+@click.command("import-articles")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_articles(path: Path) -> None:
+    """Import articles from a JSONL file (upsert by slug)."""
+    started = time.perf_counter()
+    with path.open(encoding="utf-8") as fh:
+        total = sum(1 for _ in fh)
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        report = import_stream(fh, total=total, quiet=False)
+    elapsed = time.perf_counter() - started
+    for number, reason in report.errors:
+        click.echo(f"{path}:{number}: {reason}", err=True)
+    click.echo(
+        f"{report.created} created, {report.updated} updated, "
+        f"{len(report.errors)} rejected in {elapsed:.2f}s"
+    )
+    if report.errors:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Only seed when there are no articles yet.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo articles, featured topics and gallery."""
+    from .demo import ARTICLES, seed_furniture
+
+    if if_empty and db.session.scalar(sa.select(sa.func.count(Article.id))):
+        click.echo("articles exist; demo content not loaded")
+        return
+    with ARTICLES.open(encoding="utf-8") as fh:
+        report = import_stream(fh)
+    if report.errors:
+        raise click.ClickException(f"demo content is broken: {report.errors}")
+    seed_furniture()
+    click.echo(f"demo content loaded: {report.created + report.updated} articles")
+
+
+@click.group("embedded-redis", cls=AppGroup)
+def embedded_redis_group() -> None:
+    """Manage the embedded Redis server (used when REDIS_URL is unset)."""
+
+
+@embedded_redis_group.command("status")
+def embedded_status() -> None:
+    """Print the Redis URL the app uses."""
+    click.echo(current_app.config["REDIS_URL"])
+
+
+@embedded_redis_group.command("stop")
+def embedded_stop() -> None:
+    """Shut the embedded server down; its data is kept in the instance folder."""
+    stopped = embedded_redis.stop(current_app.instance_path)
+    click.echo("embedded Redis stopped" if stopped else "embedded Redis was not running")

@@ -1,0 +1,60 @@
+"""HTML or JSON error responses, chosen by what the client accepts."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "请求有误",
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    413: "请求内容过大",
+    429: "请求过于频繁",
+    500: "服务器出错了",
+    503: "服务暂时不可用",
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_code(exc: HTTPException) -> str:
+    return getattr(exc, "code_name", None) or (exc.name or "error").lower().replace(" ", "_")
+
+
+def render_error(exc: HTTPException) -> tuple[Response | str, int]:
+    status = exc.code or 500
+    if wants_json():
+        body = {"error": {"code": error_code(exc), "message": exc.description or exc.name}}
+        return jsonify(body), status
+    title = TITLES.get(status, exc.name)
+    return render_template("error.html", status=status, title=title, exc=exc), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+        return render_error(exc)
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError) -> tuple[Response | str, int]:
+        log.error("database unavailable: %s", exc.orig.__class__.__name__ if exc.orig else exc)
+        from .extensions import db
+
+        db.session.rollback()
+        error = ServiceUnavailable("数据库暂时无法连接，请稍后再试。")
+        return render_error(error)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(exc: InternalServerError) -> tuple[Response | str, int]:
+        return render_error(InternalServerError("服务器内部错误，我们会尽快修复。"))

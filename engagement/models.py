@@ -1,0 +1,124 @@
+"""SQL models: the articles and site furniture that Redis counters refer to."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend, stored as UTC.
+
+    SQLite has no time zone type and would hand back naive values; PostgreSQL
+    keeps ``timestamptz``. Either way the app only ever sees aware UTC values.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Category(db.Model):  # type: ignore[name-defined]
+    """A section of the site; ``parent`` gives the breadcrumb (首页 > 国家援疆 > 头条)."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"))
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+
+    def trail(self) -> list[Category]:
+        """This category and its ancestors, outermost first."""
+        chain: list[Category] = []
+        node: Category | None = self
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+
+class Article(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "articles"
+    __table_args__ = (sa.Index("ix_articles_category_published", "category_id", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
+    tags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    source: Mapped[str | None] = mapped_column(sa.String(200))
+    editor: Mapped[str | None] = mapped_column(sa.String(200))
+    author: Mapped[str | None] = mapped_column(sa.String(200))
+    image_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship(lazy="joined")
+
+
+class FeaturedTopic(db.Model):  # type: ignore[name-defined]
+    """One tab of the 特别关注 box (e.g. 新疆新发展) with its links."""
+
+    __tablename__ = "featured_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    links: Mapped[list[FeaturedLink]] = relationship(
+        order_by="FeaturedLink.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class FeaturedLink(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "featured_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("featured_topics.id"))
+    title: Mapped[str] = mapped_column(sa.String(500))
+    article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("articles.id"))
+    url: Mapped[str | None] = mapped_column(sa.String(1000))
+    position: Mapped[int] = mapped_column(default=0)
+
+    article: Mapped[Article | None] = relationship()
+
+
+class GallerySlide(db.Model):  # type: ignore[name-defined]
+    """A slide of the 魅力新疆 photo carousel."""
+
+    __tablename__ = "gallery_slides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    image_url: Mapped[str] = mapped_column(sa.String(1000))
+    alt: Mapped[str] = mapped_column(sa.String(500), default="")
+    link_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    position: Mapped[int] = mapped_column(default=0)
