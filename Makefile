@@ -20,11 +20,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Development mode: debug on, a random SECRET_KEY kept in instance/.
+run: export FLASK_DEBUG = 1
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SQLite + embedded Redis in ./instance)"
-	FLASK_DEBUG=1 $(FLASK) run --port $(PORT)
+	$(FLASK) run --port $(PORT)
 
 # Debian packages the tests drive: Chromium for the browser tests.
 system-deps:
