@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 
@@ -28,17 +29,46 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load(app, test_config, os.environ)
 
-    from .extensions import db, migrate, redis_store
+    proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+
+    from .extensions import db, limiter, migrate, redis_store
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     redis_store.init_app(app)
+    configure_limiter(app)
+    limiter.init_app(app)
 
-    from . import cli, errors, health, pages, templating
+    from . import api, cli, errors, health, pages, readers, refs, templating, writebehind
 
+    writebehind.init_app(app)
+    refs.init_app(app)
+    readers.init_app(app)
     templating.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def configure_limiter(app: Flask) -> None:
+    """Flask-Limiter on the app's Redis, failing open (and fast) when Redis is down."""
+    from .redis_client import limiter_storage_uri
+
+    timeout = app.config["ENGAGEMENT_REDIS_TIMEOUT"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {"socket_timeout": timeout, "socket_connect_timeout": timeout},
+    )
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    # The prefix names the strategy: switching strategies on a live Redis must
+    # not reuse keys of another type (FIELD-NOTES: WRONGTYPE errors).
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "eng-rl-fw")

@@ -13,10 +13,10 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import MIGRATIONS, embedded_redis
-from .extensions import db
+from . import MIGRATIONS, counters, embedded_redis, writebehind
+from .extensions import db, redis_store
 from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
-from .models import Article
+from .models import Article, ArticleStats
 
 BATCH = 200
 
@@ -53,6 +53,8 @@ def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True)
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(flush_counters)
+    app.cli.add_command(restore_counters)
     app.cli.add_command(init_db)
     app.cli.add_command(import_articles)
     app.cli.add_command(seed_demo)
@@ -104,6 +106,37 @@ def seed_demo(if_empty: bool) -> None:
         raise click.ClickException(f"demo content is broken: {report.errors}")
     seed_furniture()
     click.echo(f"demo content loaded: {report.created + report.updated} articles")
+
+
+@click.command("flush-counters")
+@with_appcontext
+def flush_counters() -> None:
+    """Write pending counter deltas and reader reactions from Redis into SQL."""
+    started = time.perf_counter()
+    report = writebehind.flush()
+    if report.restored:
+        click.echo(f"Redis had lost its data: restored {report.restored} articles from SQL")
+    click.echo(
+        f"flushed {report.applied} snapshot(s), {report.fields} field(s) "
+        f"in {time.perf_counter() - started:.2f}s"
+    )
+    if report.skipped_articles:
+        click.echo(f"ignored counts of {len(report.skipped_articles)} deleted article(s)")
+
+
+@click.command("restore-counters")
+@click.option("--days", default=30, show_default=True, help="Days of daily buckets to rebuild.")
+@with_appcontext
+def restore_counters(days: int) -> None:
+    """Rebuild Redis's counts and reactions from SQL after Redis lost its data."""
+    client = redis_store.client
+    if counters.has_epoch(client):
+        click.echo("Redis still holds its data (its epoch marker is present): nothing to restore")
+        return
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ArticleStats)) or 0
+    with click.progressbar(length=total, label="restoring") as bar:
+        restored = writebehind.restore(client, days=days, progress=bar.update)
+    click.echo(f"restored {restored} article(s) from SQL")
 
 
 @click.group("embedded-redis", cls=AppGroup)

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     # Not part of the public contract: how long one Redis command may take.
     "ENGAGEMENT_REDIS_TIMEOUT": 0.25,
     "ENGAGEMENT_PAGE_SIZE": 20,
+    "ENGAGEMENT_FLUSH_INTERVAL": 60,
     "ENGAGEMENT_TIMEZONE": "Asia/Shanghai",
     "ENGAGEMENT_SITE_NAME": "新闻网",
 }
@@ -147,6 +148,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_METRICS_TOKEN": _optional_str,
     "ENGAGEMENT_REDIS_TIMEOUT": _float_positive,
     "ENGAGEMENT_PAGE_SIZE": _int(1),
+    "ENGAGEMENT_FLUSH_INTERVAL": _int(0),
     "ENGAGEMENT_TIMEZONE": _timezone,
     "ENGAGEMENT_SITE_NAME": _required_str,
 }

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app
+from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
 from . import embedded_redis
-from .redis_client import connect
+from .redis_client import REDIS_ERRORS, connect
+
+# After a failed call, skip Redis for this long: while it is down, pages and the
+# API answer at once instead of each paying the connect timeout.
+BREAKER_SECONDS = 1.0
+
+
+class RedisUnavailable(RuntimeError):
+    """Redis did not answer (or failed very recently); callers degrade."""
 
 
 class Base(DeclarativeBase):
@@ -43,9 +55,24 @@ class RedisHolder:
         app.extensions[self.extension_name] = _AppRedis(url, app.config["ENGAGEMENT_REDIS_TIMEOUT"])
 
     @property
+    def state(self) -> _AppRedis:
+        return current_app.extensions[self.extension_name]
+
+    @property
     def client(self) -> Any:
-        state: _AppRedis = current_app.extensions[self.extension_name]
-        return state.get()
+        return self.state.get()
+
+    @contextmanager
+    def guard(self) -> Iterator[Any]:
+        """Yield the client; turn any Redis failure into :class:`RedisUnavailable`."""
+        state = self.state
+        if time.monotonic() < state.down_until:
+            raise RedisUnavailable("Redis failed moments ago")
+        try:
+            yield state.get()
+        except REDIS_ERRORS as exc:
+            state.down_until = time.monotonic() + BREAKER_SECONDS
+            raise RedisUnavailable(str(exc)) from exc
 
 
 class _AppRedis:
@@ -54,6 +81,7 @@ class _AppRedis:
         self.timeout = timeout
         self._client: Any = None
         self._lock = threading.Lock()
+        self.down_until = 0.0
 
     def get(self) -> Any:
         if self._client is None:
@@ -64,3 +92,14 @@ class _AppRedis:
 
 
 redis_store = RedisHolder()
+
+
+def _rate_limit_key() -> str:
+    from .readers import rate_limit_key
+
+    return rate_limit_key()
+
+
+# Storage and limits come from app config (see create_app); headers are added
+# only to 429s so a normal request pays one limiter round trip, not two.
+limiter = Limiter(key_func=_rate_limit_key, headers_enabled=False)

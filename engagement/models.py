@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -122,3 +122,64 @@ class GallerySlide(db.Model):  # type: ignore[name-defined]
     alt: Mapped[str] = mapped_column(sa.String(500), default="")
     link_url: Mapped[str | None] = mapped_column(sa.String(1000))
     position: Mapped[int] = mapped_column(default=0)
+
+
+class _MoodColumns:
+    """Counter columns shared by the all-time and the daily stats tables."""
+
+    views: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    reactions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    smile: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sweat: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sad: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    envy: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    angry: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    tears: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class ArticleStats(_MoodColumns, db.Model):  # type: ignore[name-defined]
+    """All-time counts as last flushed from Redis: the durable record."""
+
+    __tablename__ = "article_stats"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ArticleDaily(_MoodColumns, db.Model):  # type: ignore[name-defined]
+    """Per-article, per-UTC-day history written by the flush."""
+
+    __tablename__ = "article_daily"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
+
+
+class ReaderReaction(db.Model):  # type: ignore[name-defined]
+    """Who chose which mood, so Redis can be rebuilt without double counting.
+
+    ``reader`` is the opaque reader id (random, or a keyed hash): never an address.
+    """
+
+    __tablename__ = "reader_reactions"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    reader: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    mood: Mapped[str] = mapped_column(sa.String(16))
+    reacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FlushLog(db.Model):  # type: ignore[name-defined]
+    """One row per applied flush snapshot: applying the same one twice is refused."""
+
+    __tablename__ = "flush_log"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fields: Mapped[int] = mapped_column(default=0)

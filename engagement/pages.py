@@ -5,11 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 
-from .extensions import db
+from . import counters, readers, refs
+from .counters import ReactionState
+from .extensions import RedisUnavailable, db, limiter, redis_store
 from .models import Article, Category, FeaturedTopic, GallerySlide
-from .moods import MOODS
+from .moods import MOOD_KEYS, MOODS
+from .tracking import change_reaction, is_same_origin, reaction_limit
 
 bp = Blueprint("pages", __name__)
 
@@ -84,19 +97,74 @@ def index() -> Response:
     return cacheable(Response(html))
 
 
+def reaction_counts(article_id: int, reader: str | None) -> ReactionState | None:
+    """Counts for the reaction bar, or None while Redis is unavailable."""
+    try:
+        with redis_store.guard() as client:
+            return counters.reaction_state(client, article_id, reader)
+    except RedisUnavailable:
+        return None
+
+
 @bp.get("/articles/<slug>")
 def article(slug: str) -> Response:
     item = db.first_or_404(sa.select(Article).where(Article.slug == slug))
+    # The shared, cacheable page shows nobody's own mood. Right after a form
+    # post (no JavaScript) the redirect adds ?reacted=1: that private copy does.
+    personal = "reacted" in request.args
+    reader = readers.reader_from_cookie() if personal else None
     html = render_template(
         "article.html",
         article=item,
         trail=item.category.trail(),
         moods=MOODS,
+        reactions=reaction_counts(item.id, reader),
         related=related_for(item),
         nav=nav_categories(),
         **sidebar(),
     )
-    return cacheable(Response(html))
+    response = Response(html)
+    if personal:
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    return cacheable(response)
+
+
+def same_site_post() -> bool:
+    """CSRF check for the no-JavaScript forms, without a token.
+
+    A token inside cached HTML would expire or belong to someone else's session
+    (the WordPress Popular Posts nonce problem), so the forms are protected the
+    way browsers allow without one: Fetch Metadata when sent, else Origin, else
+    Referer must name this site. A form post that carries none is refused.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    for header in ("Origin", "Referer"):
+        value = request.headers.get(header)
+        if value and value != "null":
+            return is_same_origin(value)
+    return False
+
+
+@bp.post("/articles/<slug>/reactions")
+@limiter.shared_limit(reaction_limit, scope="reactions")
+def react(slug: str) -> ResponseReturnValue:
+    """The reaction bar without JavaScript: post a mood, get the page back."""
+    if not same_site_post():
+        abort(403, description="请从本站页面提交心情。")
+    ref = refs.lookup(slug)
+    if ref is None:
+        abort(404)
+    mood = request.form.get("reaction", "")
+    if mood not in MOOD_KEYS:
+        abort(400, description="未知的心情。")
+    try:
+        change_reaction(ref, mood, toggle=True)
+    except RedisUnavailable:
+        abort(503, description="心情计数暂时不可用，请稍后再试。")
+    return redirect(url_for("pages.article", slug=slug, reacted=1, _anchor="reactions"), 303)
 
 
 @bp.get("/categories/<slug>")

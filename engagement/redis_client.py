@@ -157,6 +157,13 @@ def connect(url: str, timeout: float) -> Any:
     return sentinel.master_for(target.service, db=target.db, ssl=target.ssl, **auth, **common)
 
 
+def limiter_storage_uri(url: str) -> str:
+    """The same Redis as a ``limits`` storage URI (it spells unix sockets differently)."""
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://") :]
+    return url
+
+
 def _error_types() -> tuple[type[BaseException], ...]:
     from redis.exceptions import RedisClusterException, RedisError
 

@@ -147,14 +147,19 @@ def make_app(database_url: str, redis_url: str, instance: Path, **extra: object)
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "INSTANCE_PATH": str(instance),
+        # Tests send many reactions from one address; the limit has its own test.
+        "ENGAGEMENT_RATELIMIT_REACTIONS": "100000/minute",
         **extra,
     }
     return create_app(config)
 
 
 @pytest.fixture
-def app_factory(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Build extra apps (own Redis, odd config); their pools are closed afterwards."""
+def app_factory(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps (own Redis, odd config); their pools are closed afterwards.
+
+    Depends on ``app`` so that its teardown cleans the database and Redis.
+    """
     made: list[Flask] = []
 
     def factory(redis_url: str, **extra: object) -> Flask:
@@ -192,6 +197,33 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+class Clock:
+    """An injectable clock (``ENGAGEMENT_CLOCK``) that tests move by hand."""
+
+    def __init__(self, start: float = 1_795_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    c = Clock()
+    app.config["ENGAGEMENT_CLOCK"] = c
+    return c
+
+
+@pytest.fixture
+def redis_client(app: Flask, redis_server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    client.close()
 
 
 @pytest.fixture

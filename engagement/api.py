@@ -1,0 +1,184 @@
+"""The JSON API under ``/api/v1`` and its one error handler."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from . import counters, readers, refs
+from .counters import ArticleRef, ReactionState
+from .extensions import RedisUnavailable, limiter, redis_store
+from .moods import MOOD_KEYS
+from .openapi import spec
+from .tracking import change_reaction, count_view, is_same_origin, reaction_limit
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_BODY = 16 * 1024
+
+
+class ApiError(Exception):
+    """An API failure with its HTTP status and a stable snake_case code."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+@bp.errorhandler(Exception)
+def handle_error(exc: Exception) -> tuple[Response, int]:
+    """Every failure of the API, ours or werkzeug's, in the one JSON shape."""
+    if isinstance(exc, ApiError):
+        error = exc
+    elif isinstance(exc, RateLimitExceeded):
+        error = ApiError(429, "rate_limited", f"Too many requests: {exc.description}.")
+    elif isinstance(exc, RedisUnavailable):
+        error = ApiError(503, "counters_unavailable", "Counting is unavailable; try again soon.")
+    elif isinstance(exc, HTTPException):
+        status = exc.code or 500
+        error = ApiError(status, HTTP_CODES.get(status, "http_error"), exc.description or "")
+    else:
+        current_app.logger.exception("unhandled API error")
+        error = ApiError(500, "internal_error", "Internal server error.")
+    response = jsonify(error.to_dict())
+    response.headers["Cache-Control"] = "no-store"
+    if error.status_code == 429:
+        response.headers["Retry-After"] = str(_retry_after())
+    elif error.status_code == 503:
+        response.headers["Retry-After"] = "1"
+    return response, error.status_code
+
+
+def _retry_after() -> int:
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    try:
+        return max(1, int(limit.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - storage down while computing a hint
+        return 60
+
+
+def allowed_origin(origin: str | None) -> bool:
+    if origin is None:
+        return True
+    return (
+        is_same_origin(origin)
+        or origin.rstrip("/").lower() in current_app.config["ENGAGEMENT_ALLOWED_ORIGINS"]
+    )
+
+
+@bp.before_request
+def check_request() -> None:
+    request.max_content_length = MAX_BODY
+    if request.method in ("POST", "DELETE", "PUT", "PATCH"):
+        if not allowed_origin(request.headers.get("Origin")):
+            raise ApiError(
+                403, "origin_not_allowed", "This origin may not send reactions or views."
+            )
+        length = request.content_length
+        if length is not None and length > MAX_BODY:
+            raise ApiError(413, "payload_too_large", "The body must be at most 16 KiB.")
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/").lower() in current_app.config["ENGAGEMENT_ALLOWED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.vary.add("Origin")
+    return response
+
+
+def article_or_404(slug: str) -> ArticleRef:
+    ref = refs.lookup(slug)
+    if ref is None:
+        raise ApiError(404, "article_not_found", f"No article with slug {slug!r}.")
+    return ref
+
+
+def read_json_object() -> dict[str, Any]:
+    """The body as a JSON object, read within the size limit."""
+    if not request.is_json:
+        raise ApiError(400, "invalid_body", "Send JSON with Content-Type: application/json.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "The body must be a JSON object.")
+    return body
+
+
+def reactions_body(slug: str, state: ReactionState) -> dict[str, Any]:
+    return {"article": slug, "counts": state.counts, "total": state.total, "mine": state.mine}
+
+
+def no_store(payload: dict[str, Any], status: int = 200) -> tuple[Response, int]:
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response, status
+
+
+@bp.get("/articles/<slug>/reactions")
+def get_reactions(slug: str) -> tuple[Response, int]:
+    ref = article_or_404(slug)
+    reader = readers.reader_from_cookie()
+    with redis_store.guard() as client:
+        state = counters.reaction_state(client, ref.id, reader)
+    return no_store(reactions_body(slug, state))
+
+
+@bp.post("/articles/<slug>/reactions")
+@limiter.shared_limit(reaction_limit, scope="reactions")
+def post_reaction(slug: str) -> tuple[Response, int]:
+    ref = article_or_404(slug)
+    mood = read_json_object().get("reaction")
+    if not isinstance(mood, str) or mood not in MOOD_KEYS:
+        raise ApiError(
+            400, "unknown_reaction", f"'reaction' must be one of: {', '.join(MOOD_KEYS)}."
+        )
+    return no_store(reactions_body(slug, change_reaction(ref, mood)))
+
+
+@bp.delete("/articles/<slug>/reactions")
+@limiter.shared_limit(reaction_limit, scope="reactions")
+def delete_reaction(slug: str) -> tuple[Response, int]:
+    ref = article_or_404(slug)
+    return no_store(reactions_body(slug, change_reaction(ref, None)))
+
+
+@bp.post("/articles/<slug>/views")
+def post_view(slug: str) -> tuple[Response, int]:
+    ref = article_or_404(slug)
+    request.get_data()  # enforces the size limit on bodies without Content-Length
+    result = count_view(ref)
+    return no_store({"article": slug, "counted": result.counted, "views": result.views}, 202)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    response = jsonify(spec())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,568 @@
+"""Every Redis key and command of the engagement core lives here.
+
+Key layout (``{...}`` is the Redis Cluster hash tag):
+
+``eng:{a<id>}:c``            hash: all-time ``views``, ``reactions`` and one field per mood
+``eng:{a<id>}:r``            hash: reader -> ``"<mood>|<unix time>"``, their one reaction
+``eng:{a<id>}:s:<reader>``   string with a TTL: this reader's view was counted recently
+``eng:{a<id>}:u:<day>``      HyperLogLog of the article's readers that UTC day
+``eng:{rk}:<metric>:<scope>:<grain>:<n>``  sorted set: article id -> count in bucket n
+``eng:{rk}:<metric>:<scope>:total``        sorted set: all-time count per article
+``eng:{rk}:u:h:<n>`` / ``eng:{rk}:u:d:<n>`` site-wide readers per hour / day (HLL)
+``eng:{rk}:st:total`` / ``eng:{rk}:st:h:<n>``  traffic numbers: counted, repeat, bots
+``eng:{rk}:pending`` / ``eng:{rk}:pending_r``  deltas and reader choices not yet in SQL
+``eng:{rk}:epoch``           present while Redis holds the same history as SQL
+
+A metric is ``views``, ``reactions`` or a mood key; a scope is ``all`` or
+``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
+the longest window, not by the age of the site.
+
+A view or a reaction change is one Lua script, so it is atomic and costs one
+round trip. The scripts build bucket key names themselves: Python is the
+bottleneck of a request (FIELD-NOTES), and every such key carries the ``{rk}``
+or the article's own tag, so a cluster deployment can run the two halves
+(article keys, ranking keys) as two scripts on their own slots.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .moods import MOOD_KEYS
+
+PREFIX = "eng"
+RANK_TAG = "{rk}"
+METRICS: tuple[str, ...] = ("views", "reactions", *MOOD_KEYS)
+COUNTER_FIELDS: tuple[str, ...] = METRICS
+DAY = 86400
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Grain:
+    """A bucket size and how many buckets are kept."""
+
+    name: str
+    seconds: int
+    keep: int
+
+
+# Each window reads one grain; a bucket is at most 1/24 of its window.
+GRAINS: tuple[Grain, ...] = (
+    Grain("m2", 120, 31),  # 1h window: 30 two-minute buckets
+    Grain("h1", HOUR, 24 * 7 + 1),  # 24h window; hourly series for 7 days
+    Grain("h6", 6 * HOUR, 29),  # 7d window: 28 six-hour buckets
+    Grain("d1", DAY, 31),  # 30d window: 30 daily buckets
+)
+HOURLY_UNIQUES_KEEP = 24 * 7 + 1
+DAILY_UNIQUES_KEEP = 31
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What a counter call needs to know about an article."""
+
+    id: int
+    slug: str
+    scopes: tuple[str, ...]  # "all" and "c<id>" for its category and every parent
+    published_ts: float
+
+
+# --- key builders -----------------------------------------------------------
+
+
+def article_tag(article_id: int) -> str:
+    return f"{PREFIX}:{{a{article_id}}}:"
+
+
+def counts_key(article_id: int) -> str:
+    return article_tag(article_id) + "c"
+
+
+def readers_key(article_id: int) -> str:
+    return article_tag(article_id) + "r"
+
+
+def seen_key(article_id: int, reader: str) -> str:
+    return article_tag(article_id) + "s:" + reader
+
+
+def article_uniques_key(article_id: int, day: int) -> str:
+    return f"{article_tag(article_id)}u:{day}"
+
+
+def rank_prefix() -> str:
+    return f"{PREFIX}:{RANK_TAG}:"
+
+
+def bucket_key(metric: str, scope: str, grain: str, index: int) -> str:
+    return f"{rank_prefix()}{metric}:{scope}:{grain}:{index}"
+
+
+def total_key(metric: str, scope: str) -> str:
+    return f"{rank_prefix()}{metric}:{scope}:total"
+
+
+def site_uniques_key(kind: str, index: int) -> str:
+    """kind is ``h`` (hour) or ``d`` (day)."""
+    return f"{rank_prefix()}u:{kind}:{index}"
+
+
+def stats_key(hour: int | None = None) -> str:
+    return f"{rank_prefix()}st:" + ("total" if hour is None else f"h:{hour}")
+
+
+def pending_key() -> str:
+    return rank_prefix() + "pending"
+
+
+def pending_readers_key() -> str:
+    return rank_prefix() + "pending_r"
+
+
+def flushes_key() -> str:
+    return rank_prefix() + "flushes"
+
+
+def epoch_key() -> str:
+    return rank_prefix() + "epoch"
+
+
+def snapshot_keys(flush_id: str) -> tuple[str, str]:
+    return f"{pending_key()}:{flush_id}", f"{pending_readers_key()}:{flush_id}"
+
+
+# --- Lua --------------------------------------------------------------------
+
+# Shared by the scripts: apply a signed change of one metric at time ``ts`` to
+# every grain's bucket, the all-time sorted sets and the pending SQL delta.
+_LUA_LIB = """
+local P = ARGV[1]
+local RK = P .. ':{rk}:'
+local GRAINS = {{'m2', 120, 31}, {'h1', 3600, 169}, {'h6', 21600, 29}, {'d1', 86400, 31}}
+
+local function split(s, sep)
+  local out = {}
+  for part in string.gmatch(s, '([^' .. sep .. ']+)') do out[#out + 1] = part end
+  return out
+end
+
+local function bump(id, metric, scopes, ts, delta)
+  for _, g in ipairs(GRAINS) do
+    local n = math.floor(ts / g[2])
+    local expires = (n + g[3] + 1) * g[2]
+    for _, scope in ipairs(scopes) do
+      local key = RK .. metric .. ':' .. scope .. ':' .. g[1] .. ':' .. n
+      if redis.call('ZINCRBY', key, delta, id) == '0' then
+        redis.call('ZREM', key, id)
+      end
+      redis.call('EXPIREAT', key, expires)
+    end
+  end
+  for _, scope in ipairs(scopes) do
+    local key = RK .. metric .. ':' .. scope .. ':total'
+    if redis.call('ZINCRBY', key, delta, id) == '0' then redis.call('ZREM', key, id) end
+  end
+  local field = id .. ':' .. math.floor(ts / 86400) .. ':' .. metric
+  redis.call('HINCRBY', RK .. 'pending', field, delta)
+end
+
+local function stat(now, field)
+  local hour = math.floor(now / 3600)
+  redis.call('HINCRBY', RK .. 'st:total', field, 1)
+  local key = RK .. 'st:h:' .. hour
+  redis.call('HINCRBY', key, field, 1)
+  redis.call('EXPIREAT', key, (hour + 24 * 31) * 3600)
+end
+"""
+
+# ARGV: prefix, article id, reader, now, view window, scopes (comma separated)
+_LUA_VIEW = (
+    _LUA_LIB
+    + """
+local id, reader, now, window = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local A = P .. ':{a' .. id .. '}:'
+-- The time of the last counted view is compared with ``now`` (not left to the
+-- TTL alone) so that an injected clock is honoured; the TTL bounds memory.
+local seen = A .. 's:' .. reader
+local last = redis.call('GET', seen)
+if last and now - tonumber(last) < window then
+  stat(now, 'views_repeat')
+  return {0, tonumber(redis.call('HGET', A .. 'c', 'views') or '0')}
+end
+redis.call('SET', seen, ARGV[4], 'EX', window)
+local views = redis.call('HINCRBY', A .. 'c', 'views', 1)
+local day, hour = math.floor(now / 86400), math.floor(now / 3600)
+redis.call('PFADD', A .. 'u:' .. day, reader)
+redis.call('EXPIREAT', A .. 'u:' .. day, (day + 32) * 86400)
+redis.call('PFADD', RK .. 'u:d:' .. day, reader)
+redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
+redis.call('PFADD', RK .. 'u:h:' .. hour, reader)
+redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
+bump(id, 'views', split(ARGV[6], ','), now, 1)
+stat(now, 'views_counted')
+return {1, views}
+"""
+)
+
+# ARGV: prefix, article id, reader, now, scopes, mood ('' removes), toggle ('1'/'0'),
+#       then the mood keys in display order.
+# Returns {changed, mine, count per mood...}.
+_LUA_REACT = (
+    _LUA_LIB
+    + """
+local id, reader, now, scopes = ARGV[2], ARGV[3], tonumber(ARGV[4]), split(ARGV[5], ',')
+local mood, toggle = ARGV[6], ARGV[7] == '1'
+local A = P .. ':{a' .. id .. '}:'
+local current = redis.call('HGET', A .. 'r', reader)
+local old, old_ts = nil, nil
+if current then
+  local parts = split(current, '|')
+  old, old_ts = parts[1], tonumber(parts[2])
+end
+if toggle and old == mood then mood = '' end
+local changed = 0
+if (mood == '' and old == nil) or mood == old then
+  changed = 0
+else
+  changed = 1
+  if old then
+    redis.call('HINCRBY', A .. 'c', old, -1)
+    redis.call('HINCRBY', A .. 'c', 'reactions', -1)
+    bump(id, old, scopes, old_ts, -1)
+    bump(id, 'reactions', scopes, old_ts, -1)
+  end
+  if mood ~= '' then
+    redis.call('HSET', A .. 'r', reader, mood .. '|' .. now)
+    redis.call('HINCRBY', A .. 'c', mood, 1)
+    redis.call('HINCRBY', A .. 'c', 'reactions', 1)
+    bump(id, mood, scopes, now, 1)
+    bump(id, 'reactions', scopes, now, 1)
+    redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, mood .. '|' .. now)
+  else
+    redis.call('HDEL', A .. 'r', reader)
+    redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, '-')
+  end
+  stat(now, 'reactions_changed')
+end
+local out = {changed, mood ~= '' and mood or false}
+for i = 8, #ARGV do
+  out[#out + 1] = tonumber(redis.call('HGET', A .. 'c', ARGV[i]) or '0')
+end
+return out
+"""
+)
+
+# KEYS: pending, pending_r, flushes, epoch.  ARGV: flush id.
+# Moves the pending deltas aside under a fresh name, atomically, so increments
+# that arrive while SQL is being written land in a new pending hash.
+_LUA_SNAPSHOT = """
+if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
+local moved = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[1] .. ':' .. ARGV[1]); moved = 1
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('RENAME', KEYS[2], KEYS[2] .. ':' .. ARGV[1]); moved = 1
+end
+if moved == 1 then redis.call('SADD', KEYS[3], ARGV[1]) end
+return moved
+"""
+
+# ARGV: prefix, article id, scopes, then field/value pairs of SQL totals, then
+# '--', then (day, metric, count) triples of recent daily history.
+# Adds the durable past onto whatever Redis counted since it lost its data;
+# the ``_base`` field makes a second run for the same article a no-op.
+_LUA_RESTORE_COUNTS = (
+    _LUA_LIB
+    + """
+local id, scopes = ARGV[2], split(ARGV[3], ',')
+local A = P .. ':{a' .. id .. '}:'
+if redis.call('HSETNX', A .. 'c', '_base', '1') == 0 then return 0 end
+local i = 4
+while ARGV[i] ~= '--' do
+  local field, value = ARGV[i], tonumber(ARGV[i + 1])
+  if value ~= 0 then
+    redis.call('HINCRBY', A .. 'c', field, value)
+    for _, scope in ipairs(scopes) do
+      redis.call('ZINCRBY', RK .. field .. ':' .. scope .. ':total', value, id)
+    end
+  end
+  i = i + 2
+end
+i = i + 1
+while i <= #ARGV do
+  local day, metric, value = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
+  for _, scope in ipairs(scopes) do
+    local key = RK .. metric .. ':' .. scope .. ':d1:' .. day
+    redis.call('ZINCRBY', key, value, id)
+    redis.call('EXPIREAT', key, (day + 32) * 86400)
+  end
+  i = i + 3
+end
+return 1
+"""
+)
+
+# ARGV: prefix, article id, scopes, then (reader, mood, unix time) triples from SQL.
+# A reader with no reaction in Redis gets the SQL one back. A reader who reacted
+# again after the loss keeps the newer choice, and the SQL one, already added
+# by the counts restore, is taken off again (marked ``|r`` so a re-run does not).
+_LUA_RESTORE_READERS = (
+    _LUA_LIB
+    + """
+local id, scopes = ARGV[2], split(ARGV[3], ',')
+local A = P .. ':{a' .. id .. '}:'
+local restored = 0
+for i = 4, #ARGV, 3 do
+  local reader, mood, ts = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local value = mood .. '|' .. ARGV[i + 2]
+  local current = redis.call('HGET', A .. 'r', reader)
+  if not current then
+    redis.call('HSET', A .. 'r', reader, value)
+    restored = restored + 1
+  elseif current ~= value and not string.find(current, '|r$') then
+    redis.call('HINCRBY', A .. 'c', mood, -1)
+    redis.call('HINCRBY', A .. 'c', 'reactions', -1)
+    bump(id, mood, scopes, ts, -1)
+    bump(id, 'reactions', scopes, ts, -1)
+    redis.call('HSET', A .. 'r', reader, current .. '|r')
+  end
+end
+return restored
+"""
+)
+
+
+class Scripts:
+    """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
+
+    def __init__(self, client: Any) -> None:
+        self.view = client.register_script(_LUA_VIEW)
+        self.react = client.register_script(_LUA_REACT)
+        self.snapshot = client.register_script(_LUA_SNAPSHOT)
+        self.restore_counts = client.register_script(_LUA_RESTORE_COUNTS)
+        self.restore_readers = client.register_script(_LUA_RESTORE_READERS)
+
+
+_scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()
+
+
+def scripts(client: Any) -> Scripts:
+    found = _scripts.get(client)
+    if found is None:
+        found = _scripts[client] = Scripts(client)
+    return found
+
+
+# --- operations ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    counted: bool
+    views: int
+
+
+@dataclass(frozen=True)
+class ReactionState:
+    counts: dict[str, int]
+    mine: str | None
+    changed: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: int) -> ViewResult:
+    """Count one view unless this reader was counted within ``window`` seconds."""
+    counted, views = scripts(client).view(
+        keys=[counts_key(ref.id)],
+        args=[PREFIX, ref.id, reader, now, window, ",".join(ref.scopes)],
+    )
+    return ViewResult(counted=bool(counted), views=int(views))
+
+
+def set_reaction(
+    client: Any, ref: ArticleRef, reader: str, mood: str | None, now: float, toggle: bool = False
+) -> ReactionState:
+    """Set (or with ``mood=None`` remove) the reader's one reaction; atomic."""
+    reply = scripts(client).react(
+        keys=[counts_key(ref.id)],
+        args=[
+            PREFIX,
+            ref.id,
+            reader,
+            now,
+            ",".join(ref.scopes),
+            mood or "",
+            "1" if toggle else "0",
+            *MOOD_KEYS,
+        ],
+    )
+    changed, mine, *counts = reply
+    return ReactionState(
+        counts=dict(zip(MOOD_KEYS, (int(c) for c in counts), strict=True)),
+        mine=mine or None,
+        changed=bool(changed),
+    )
+
+
+def reaction_state(client: Any, article_id: int, reader: str | None) -> ReactionState:
+    """Counts and the reader's own mood, in one round trip."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hmget(counts_key(article_id), list(MOOD_KEYS))
+    if reader:
+        pipe.hget(readers_key(article_id), reader)
+    replies = pipe.execute()
+    counts = {k: int(v or 0) for k, v in zip(MOOD_KEYS, replies[0], strict=True)}
+    mine = replies[1].split("|")[0] if reader and replies[1] else None
+    return ReactionState(counts=counts, mine=mine)
+
+
+def article_counts(client: Any, article_id: int) -> dict[str, int]:
+    values = client.hmget(counts_key(article_id), list(COUNTER_FIELDS))
+    return {k: int(v or 0) for k, v in zip(COUNTER_FIELDS, values, strict=True)}
+
+
+def record_dropped(client: Any, kind: str, now: float, article_id: int | None) -> int:
+    """Count traffic we refused to count (``views_bot``, ``reactions_bot``).
+
+    Returns the article's all-time views, read in the same round trip.
+    """
+    hour = math.floor(now / HOUR)
+    pipe = client.pipeline(transaction=False)
+    pipe.hincrby(stats_key(), kind, 1)
+    pipe.hincrby(stats_key(hour), kind, 1)
+    pipe.expireat(stats_key(hour), (hour + 24 * 31) * HOUR)
+    if article_id is not None:
+        pipe.hget(counts_key(article_id), "views")
+    replies = pipe.execute()
+    return int(replies[3] or 0) if article_id is not None else 0
+
+
+def traffic_stats(client: Any, hours: Iterable[int] | None = None) -> dict[str, int]:
+    """Traffic numbers, all-time or summed over the given hour indexes."""
+    if hours is None:
+        return {k: int(v) for k, v in client.hgetall(stats_key()).items()}
+    pipe = client.pipeline(transaction=False)
+    for hour in hours:
+        pipe.hgetall(stats_key(hour))
+    totals: dict[str, int] = {}
+    for reply in pipe.execute():
+        for k, v in reply.items():
+            totals[k] = totals.get(k, 0) + int(v)
+    return totals
+
+
+# --- write-behind -------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """Deltas and reader choices moved aside by one flush."""
+
+    id: str
+    deltas: dict[tuple[int, int, str], int]  # (article id, day, metric) -> delta
+    readers: dict[tuple[int, str], tuple[str, float] | None]  # None: reaction removed
+
+
+def has_epoch(client: Any) -> bool:
+    return bool(client.exists(epoch_key()))
+
+
+def set_epoch(client: Any, value: str) -> None:
+    client.set(epoch_key(), value)
+
+
+def take_snapshot(client: Any, flush_id: str) -> int:
+    """Rename pending to a snapshot: 1 moved, 0 nothing pending, -1 no epoch."""
+    return int(
+        scripts(client).snapshot(
+            keys=[pending_key(), pending_readers_key(), flushes_key(), epoch_key()],
+            args=[flush_id],
+        )
+    )
+
+
+def open_snapshots(client: Any) -> list[str]:
+    return sorted(client.smembers(flushes_key()))
+
+
+def _parse_deltas(raw: Mapping[str, str]) -> dict[tuple[int, int, str], int]:
+    deltas: dict[tuple[int, int, str], int] = {}
+    for field, value in raw.items():
+        article, day, metric = field.split(":")
+        if int(value):
+            deltas[(int(article), int(day), metric)] = int(value)
+    return deltas
+
+
+def _parse_readers(raw: Mapping[str, str]) -> dict[tuple[int, str], tuple[str, float] | None]:
+    readers: dict[tuple[int, str], tuple[str, float] | None] = {}
+    for field, value in raw.items():
+        article, reader = field.split(":", 1)
+        if value == "-":
+            readers[(int(article), reader)] = None
+        else:
+            mood, ts = value.split("|")[:2]
+            readers[(int(article), reader)] = (mood, float(ts))
+    return readers
+
+
+def read_snapshot(client: Any, flush_id: str) -> Snapshot:
+    deltas_key, readers_key_ = snapshot_keys(flush_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.hgetall(deltas_key)
+    pipe.hgetall(readers_key_)
+    deltas, readers = pipe.execute()
+    return Snapshot(flush_id, _parse_deltas(deltas), _parse_readers(readers))
+
+
+def drop_snapshot(client: Any, flush_id: str) -> None:
+    pipe = client.pipeline(transaction=False)
+    pipe.delete(*snapshot_keys(flush_id))
+    pipe.srem(flushes_key(), flush_id)
+    pipe.execute()
+
+
+def unflushed(client: Any) -> tuple[dict[tuple[int, int, str], int], dict[tuple[int, str], Any]]:
+    """Everything counted but not yet in SQL: pending plus open snapshots."""
+    deltas = _parse_deltas(client.hgetall(pending_key()))
+    readers = _parse_readers(client.hgetall(pending_readers_key()))
+    for flush_id in open_snapshots(client):
+        snap = read_snapshot(client, flush_id)
+        for key, value in snap.deltas.items():
+            deltas[key] = deltas.get(key, 0) + value
+        readers = {**snap.readers, **readers}
+    return deltas, readers
+
+
+def restore_article(
+    client: Any,
+    ref: ArticleRef,
+    totals: Mapping[str, int],
+    daily: Sequence[tuple[int, str, int]],
+    readers: Sequence[tuple[str, str, float]],
+    chunk: int = 500,
+) -> None:
+    """Give one article its durable past back (see the two restore scripts)."""
+    s = scripts(client)
+    scopes = ",".join(ref.scopes)
+    args: list[Any] = [PREFIX, ref.id, scopes]
+    for field in COUNTER_FIELDS:
+        args += [field, int(totals.get(field, 0))]
+    args.append("--")
+    for day, metric, value in daily:
+        args += [day, metric, value]
+    s.restore_counts(keys=[counts_key(ref.id)], args=args)
+    for start in range(0, len(readers), chunk):
+        part: list[Any] = [PREFIX, ref.id, scopes]
+        for reader, mood, ts in readers[start : start + chunk]:
+            part += [reader, mood, repr(ts)]
+        s.restore_readers(keys=[readers_key(ref.id)], args=part)

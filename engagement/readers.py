@@ -1,0 +1,102 @@
+"""Who is reading: a signed reader cookie, or a keyed hash of address + User-Agent.
+
+No raw address is kept anywhere: the fallback identity is an HMAC whose key is
+derived from SECRET_KEY and the UTC date, so it changes every day and cannot be
+reversed or linked across days without the secret. The response then sets the
+cookie to that same identity, so the reader stays the same reader when their
+address changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from functools import lru_cache
+
+from flask import Flask, Response, current_app, g, request
+from itsdangerous import BadSignature, Signer
+
+COOKIE = "eng_reader"
+COOKIE_MAX_AGE = 2 * 365 * 86400
+ID_LENGTH = 32
+
+
+@lru_cache(maxsize=8)
+def _daily_key(secret: str, day: int) -> bytes:
+    return hmac.new(secret.encode(), f"engagement-reader-salt:{day}".encode(), "sha256").digest()
+
+
+def keyed_hash(*parts: str, now: float | None = None) -> str:
+    """A daily-rotating, keyed hash of ``parts`` (an address never leaves this function)."""
+    day = int((time.time() if now is None else now) // 86400)
+    key = _daily_key(current_app.config["SECRET_KEY"], day)
+    message = "\x1f".join(parts).encode("utf-8", "surrogateescape")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:ID_LENGTH]
+
+
+def rate_limit_key() -> str:
+    """Flask-Limiter's key: the client address, hashed like every stored identity."""
+    return "c:" + keyed_hash("rate-limit", client_address())
+
+
+def _signer() -> Signer:
+    return Signer(current_app.config["SECRET_KEY"], salt="engagement.reader")
+
+
+def new_reader_id() -> str:
+    return secrets.token_hex(ID_LENGTH // 2)
+
+
+def _from_cookie() -> str | None:
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _signer().unsign(raw).decode()
+    except BadSignature:
+        return None
+    if len(value) != ID_LENGTH or any(c not in "0123456789abcdef" for c in value):
+        return None
+    return value
+
+
+def client_address() -> str:
+    """The client's address as ProxyFix resolved it from trusted proxies."""
+    return request.remote_addr or "unknown"
+
+
+def current_reader() -> str:
+    """The reader id for this request; the cookie is (re)issued after the request."""
+    if "reader" not in g:
+        from_cookie = _from_cookie()
+        if from_cookie is not None:
+            g.reader, g.reader_is_new = from_cookie, False
+        else:
+            agent = request.headers.get("User-Agent", "")
+            g.reader, g.reader_is_new = keyed_hash(client_address(), agent), True
+    return str(g.reader)
+
+
+def reader_from_cookie() -> str | None:
+    """The reader id only if the request carries a valid cookie (never derives one)."""
+    return _from_cookie()
+
+
+def issue_cookie(response: Response) -> Response:
+    """Set the reader cookie when this request used a derived identity."""
+    if g.get("reader_is_new"):
+        response.set_cookie(
+            COOKIE,
+            _signer().sign(g.reader).decode(),
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(issue_cookie)

@@ -1,0 +1,99 @@
+// The reaction bar and the view beacon. The HTML works without this file
+// (plain forms); with it, counts update in place and the reader's own mood is
+// highlighted. Nothing here depends on a token inside the (cacheable) page.
+(function () {
+  "use strict";
+  var bar = document.querySelector(".reactions[data-article]");
+  if (!bar || !window.fetch) return;
+  var api = bar.getAttribute("data-api");
+  var viewsApi = bar.getAttribute("data-views-api");
+  var VISIBLE_MS = 1000;
+
+  function render(state) {
+    var total = state.total || 0;
+    bar.classList.remove("counts-unknown");
+    bar.querySelectorAll("button[data-mood]").forEach(function (button) {
+      var key = button.getAttribute("data-mood");
+      var n = state.counts[key] || 0;
+      var share = total ? Math.round((100 * n) / total) : 0;
+      button.querySelector(".mood-count").textContent = String(n);
+      button.querySelector(".mood-share").textContent = total ? share + "%" : "";
+      button.querySelector(".mood-bar span").style.height = share + "%";
+      button.setAttribute("aria-pressed", state.mine === key ? "true" : "false");
+    });
+    var line = bar.querySelector(".reactions-total");
+    line.textContent = "已有 " + total + " 人表态";
+  }
+
+  function request(method, body) {
+    var options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(api, options).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+        return data;
+      });
+    });
+  }
+
+  function showError(message) {
+    bar.querySelector(".reactions-total").textContent = message;
+  }
+
+  bar.addEventListener("submit", function (event) {
+    var button = event.submitter || event.target.querySelector("button");
+    event.preventDefault();
+    var key = button.getAttribute("data-mood");
+    var undo = button.getAttribute("aria-pressed") === "true";
+    bar.setAttribute("aria-busy", "true");
+    request(undo ? "DELETE" : "POST", undo ? null : { reaction: key })
+      .then(render)
+      .catch(function (err) { showError("提交失败：" + err.message); })
+      .then(function () { bar.removeAttribute("aria-busy"); });
+  });
+
+  request("GET").then(render).catch(function () { /* keep what the page showed */ });
+
+  // One view per page load, sent once the page has been visible for a moment,
+  // so prerendered or background tabs are not counted.
+  var sent = false;
+  var visibleFor = 0;
+  var since = null;
+  var timer = null;
+
+  function sendView() {
+    if (sent) return;
+    sent = true;
+    document.removeEventListener("visibilitychange", onVisibility);
+    fetch(viewsApi, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: "{}"
+    }).then(function (response) { return response.json(); }).then(function (data) {
+      var views = document.querySelector(".views");
+      if (views && typeof data.views === "number") {
+        views.querySelector(".views-count").textContent = String(data.views);
+        views.hidden = false;
+      }
+    }).catch(function () { /* counting is best effort for the reader */ });
+  }
+
+  function onVisibility() {
+    if (document.visibilityState === "visible") {
+      since = Date.now();
+      timer = setTimeout(sendView, Math.max(0, VISIBLE_MS - visibleFor));
+    } else {
+      if (since !== null) visibleFor += Date.now() - since;
+      since = null;
+      clearTimeout(timer);
+    }
+  }
+
+  document.addEventListener("visibilitychange", onVisibility);
+  onVisibility();
+})();

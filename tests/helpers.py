@@ -1,0 +1,28 @@
+"""Small helpers shared by the API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Safari/537.36"
+)
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def reader_client(app: Any, address: str = "198.51.100.7", agent: str = BROWSER) -> FlaskClient:
+    """A test client that looks like one browser at one address."""
+    client = app.test_client()
+    client.environ_base.update({"REMOTE_ADDR": address, "HTTP_USER_AGENT": agent})
+    return client
+
+
+def react(client: FlaskClient, slug: str, mood: str) -> Any:
+    return client.post(f"/api/v1/articles/{slug}/reactions", json={"reaction": mood})
+
+
+def view(client: FlaskClient, slug: str, **kwargs: Any) -> Any:
+    return client.post(f"/api/v1/articles/{slug}/views", json={}, **kwargs)
