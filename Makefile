@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 # apt needs root; use sudo when we are not root and it exists.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint format install system-deps clean
+.PHONY: run test lint format install system-deps bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -39,6 +39,11 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/pytest
+
+# Benchmarks print tables; wrk drives the load on loopback.
+bench: install
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/bench_engagement.py
 
 format: install
 	$(BIN)/ruff check --fix .

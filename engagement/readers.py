@@ -41,8 +41,13 @@ def rate_limit_key() -> str:
     return "c:" + keyed_hash("rate-limit", client_address())
 
 
+@lru_cache(maxsize=8)
+def _signer_for(secret: str) -> Signer:
+    return Signer(secret, salt="engagement.reader")
+
+
 def _signer() -> Signer:
-    return Signer(current_app.config["SECRET_KEY"], salt="engagement.reader")
+    return _signer_for(current_app.config["SECRET_KEY"])
 
 
 def new_reader_id() -> str:

@@ -1,0 +1,318 @@
+"""Throughput and latency of the counting endpoints against a hello-world ceiling.
+
+Runs the real app under gunicorn (same settings for every endpoint), drives it
+with wrk on loopback, and prints requests/s, p50/p99 latency, the ratio to the
+ceiling, Redis round trips per request (socket writes counted in the app) and
+top-level Redis commands per request (Redis's own INFO commandstats).
+
+    .venv/bin/python bench/bench_engagement.py [--seconds 10] [--connections 16]
+
+Needs wrk (apt-get install wrk; `make bench` installs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+SLUG = "kashi-orchard-cooperative"
+# Commands our Lua scripts run inside one EVALSHA: not round trips of their own.
+SCRIPT_INNER = {
+    "get",
+    "set",
+    "hget",
+    "hset",
+    "hdel",
+    "hincrby",
+    "zincrby",
+    "zrem",
+    "expireat",
+    "pfadd",
+    "exists",
+    "rename",
+    "sadd",
+    "hsetnx",
+    "incrby",
+    "pexpire",
+    "expire",
+    "incr",
+    "ttl",
+    "pttl",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    sys.path.insert(0, str(ROOT))
+    from engagement.embedded_redis import server_binary
+
+    return server_binary()
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+WRK_SCRIPTS = {
+    "new_reader_view": """
+        wrk.method = "POST"
+        wrk.body = "{}"
+        wrk.headers["Content-Type"] = "application/json"
+        counter = 0
+        request = function()
+          counter = counter + 1
+          -- 198.18.0.0/15 is the benchmarking range (RFC 2544); only a header here.
+          local ip = string.format("198.%d.%d.%d", 18 + counter % 2,
+                                   math.random(0, 255), counter % 250 + 1)
+          wrk.headers["X-Forwarded-For"] = ip
+          return wrk.format()
+        end
+    """,
+    "reaction_switch": """
+        wrk.method = "POST"
+        wrk.headers["Content-Type"] = "application/json"
+        local moods = {"smile", "sweat", "sad", "envy", "angry", "tears"}
+        request = function()
+          wrk.headers["X-Forwarded-For"] = "198.18.0." .. math.random(1, 250)
+          wrk.body = '{"reaction": "' .. moods[math.random(1, 6)] .. '"}'
+          return wrk.format()
+        end
+    """,
+}
+
+
+def run_wrk(
+    url: str, seconds: int, connections: int, script: str | None, cpu: str | None
+) -> dict[str, float]:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36",
+    ]
+    if script:
+        path = Path(tempfile.mkstemp(suffix=".lua")[1])
+        path.write_text(textwrap.dedent(script))
+        command += ["-s", str(path)]
+    if cpu is not None:
+        command = ["taskset", "-c", cpu, *command]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return {
+        "rps": rps,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "requests": total,
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(0) if errors else "",
+    }
+
+
+def commandstats(port: int) -> dict[str, int]:
+    out = (
+        subprocess.run(
+            ["redis-cli", "-p", str(port), "info", "commandstats"], capture_output=True, text=True
+        ).stdout
+        if shutil.which("redis-cli")
+        else ""
+    )
+    stats = {}
+    for name, calls in re.findall(r"cmdstat_([a-z|]+):calls=(\d+)", out):
+        stats[name] = int(calls)
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk (or run `make bench`)")
+
+    cpus = os.cpu_count() or 1
+    app_cpu, load_cpu = ("0", "1") if cpus >= 2 and shutil.which("taskset") else (None, None)
+    tmp = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
+    redis_port, http_port = free_port(), free_port()
+    redis_proc = subprocess.Popen(
+        [
+            redis_binary(),
+            "--port",
+            str(redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "SECRET_KEY": "bench",
+        "ENGAGEMENT_TRUSTED_PROXIES": "1",
+        "ENGAGEMENT_RATELIMIT_REACTIONS": "100000000/minute",
+        "ENGAGEMENT_FLUSH_INTERVAL": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    flask = [str(VENV_BIN / "flask"), "--app", "bench.benchapp"]
+    server = None
+    try:
+        time.sleep(0.3)
+        subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
+        subprocess.run([*flask, "seed-demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+
+        def serve(module: str, port: int) -> subprocess.Popen[bytes]:
+            command = [
+                str(VENV_BIN / "gunicorn"),
+                "-w",
+                "1",
+                "-k",
+                "gthread",
+                "--threads",
+                str(args.threads),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                module,
+            ]
+            if app_cpu is not None:
+                command = ["taskset", "-c", app_cpu, *command]
+            return subprocess.Popen(command, env=env, cwd=ROOT)
+
+        # The ceiling: a bare Flask app under exactly the same gunicorn settings.
+        hello_port = free_port()
+        plain = serve("bench.hello_app:app", hello_port)
+        try:
+            wait_http(f"http://127.0.0.1:{hello_port}/")
+            run_wrk(f"http://127.0.0.1:{hello_port}/", 1, args.connections, None, load_cpu)
+            ceiling_row = run_wrk(
+                f"http://127.0.0.1:{hello_port}/", args.seconds, args.connections, None, load_cpu
+            )
+        finally:
+            plain.terminate()
+            plain.wait(timeout=10)
+        ceiling_row.update(roundtrips=0.0, commands=0.0, mix="")
+
+        server = serve("bench.benchapp:app", http_port)
+        base = f"http://127.0.0.1:{http_port}"
+        wait_http(base + "/bench/hello")
+
+        scenarios = [
+            ("hello world inside this app", "/bench/hello", None),
+            (
+                "view beacon, new reader each request",
+                f"/api/v1/articles/{SLUG}/views",
+                "new_reader_view",
+            ),
+            ("reaction switch", f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
+            ("article page", f"/articles/{SLUG}", None),
+        ]
+        rows = [("bare Flask hello world (ceiling)", ceiling_row)]
+        for name, path, script in scenarios:
+            run_wrk(
+                base + path, 1, args.connections, WRK_SCRIPTS.get(script or ""), load_cpu
+            )  # warm-up
+            before = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
+            subprocess.run(
+                ["redis-cli", "-p", str(redis_port), "config", "resetstat"], capture_output=True
+            )
+            result = run_wrk(
+                base + path, args.seconds, args.connections, WRK_SCRIPTS.get(script or ""), load_cpu
+            )
+            after = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
+            stats = commandstats(redis_port)
+            top_level = {
+                k: v
+                for k, v in stats.items()
+                if k not in SCRIPT_INNER and not k.startswith(("config", "info"))
+            }
+            requests = result["requests"] or 1
+            result["roundtrips"] = (after - before - 1) / requests
+            result["commands"] = sum(top_level.values()) / requests
+            result["mix"] = ", ".join(
+                f"{k} {v / requests:.2f}" for k, v in sorted(top_level.items())
+            )
+            rows.append((name, result))
+
+        ceiling = rows[0][1]["rps"]
+        print(
+            f"engagement bench: gunicorn -w 1 -k gthread --threads {args.threads}"
+            f"{' (pinned to CPU ' + app_cpu + ', wrk on CPU ' + load_cpu + ')' if app_cpu else ''};"
+            f" wrk -t1 -c{args.connections} -d{args.seconds}s; {time.strftime('%Y-%m-%d %H:%M')}"
+        )
+        print()
+        header = (
+            f"| {'endpoint':38} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | "
+            f"{'vs ceiling':>10} | {'Redis round trips/req':>21} | top-level Redis commands/req |"
+        )
+        print(header)
+        print(f"|{'-' * 40}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 23}|{'-' * 30}|")
+        for name, r in rows:
+            print(
+                f"| {name:38} | {r['rps']:8.0f} | {r['p50']:7.2f} | {r['p99']:7.2f} | "
+                f"{r['rps'] / ceiling:10.2f} | {r['roundtrips']:21.2f} | {r['mix'] or '-'} |"
+            )
+        bad = [(n, r["non2xx"]) for n, r in rows if r["non2xx"]]
+        if bad:
+            print(f"\nnon-2xx responses: {bad}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        redis_proc.terminate()
+        redis_proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
