@@ -17,7 +17,6 @@ import logging
 import os
 import random
 import threading
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -247,6 +246,8 @@ class PeriodicFlusher:
         self.interval = interval
         self.pid: int | None = None
         self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
 
     def ensure_started(self) -> None:
         if self.pid == os.getpid():
@@ -255,11 +256,17 @@ class PeriodicFlusher:
             if self.pid == os.getpid():
                 return
             self.pid = os.getpid()
-            threading.Thread(target=self._run, name="engagement-flush", daemon=True).start()
+            self.thread = threading.Thread(target=self._run, name="engagement-flush", daemon=True)
+            self.thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
-            time.sleep(self.interval * random.uniform(0.8, 1.2))
+        # Jitter keeps the workers of one host from flushing in lockstep.
+        while not self.stopped.wait(self.interval * random.uniform(0.8, 1.2)):
             with self.app.app_context():
                 try:
                     flush()

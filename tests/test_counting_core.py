@@ -277,3 +277,23 @@ def test_reaction_history_reaches_sql(demo: Flask, mood: str) -> None:
     demo.test_cli_runner().invoke(args=["flush-counters"])
     with demo.app_context():
         assert db.session.scalars(sa.select(ReaderReaction)).all() == []
+
+
+def test_periodic_flusher_writes_behind(demo: Flask) -> None:
+    view(reader_client(demo), SLUG)
+    flusher = writebehind.PeriodicFlusher(demo, interval=0.05)
+    flusher.ensure_started()
+    flusher.ensure_started()  # once per process
+    try:
+        deadline = time.monotonic() + 10
+        with demo.app_context():
+            ref = lookup(SLUG)
+            assert ref is not None
+        while time.monotonic() < deadline:
+            row = stats_rows(demo).get(ref.id)
+            if row is not None and row.views == 1:
+                break
+            time.sleep(0.05)
+        assert stats_rows(demo)[ref.id].views == 1
+    finally:
+        flusher.stop()
