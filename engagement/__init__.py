@@ -47,9 +47,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # would cost every other request ~150 µs to find nothing to check.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
 
-    from . import api, cli, errors, health, pages, readers, refs, templating, writebehind
+    from . import (
+        api,
+        cli,
+        errors,
+        health,
+        leaderboards,
+        pages,
+        readers,
+        refs,
+        templating,
+        writebehind,
+    )
 
     writebehind.init_app(app)
+    leaderboards.init_app(app)
     refs.init_app(app)
     readers.init_app(app)
     templating.init_app(app)

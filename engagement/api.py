@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+from collections.abc import Collection
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from . import counters, readers, refs
+from . import counters, rankings, readers, refs
 from .counters import ArticleRef, ReactionState
 from .extensions import RedisUnavailable, limiter, redis_store
+from .leaderboards import leaderboards
 from .moods import MOOD_KEYS
 from .openapi import spec
 from .tracking import change_reaction, count_view, is_same_origin, reaction_limit
@@ -174,6 +177,66 @@ def post_view(slug: str) -> tuple[Response, int]:
     request.get_data()  # enforces the size limit on bodies without Content-Length
     result = count_view(ref)
     return no_store({"article": slug, "counted": result.counted, "views": result.views}, 202)
+
+
+def _choice(name: str, default: str, allowed: Collection[str]) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        raise ApiError(400, f"invalid_{name}", f"'{name}' must be one of: {', '.join(allowed)}.")
+    return value
+
+
+def _bounded_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, f"invalid_{name}", f"'{name}' must be a whole number {low}-{high}.")
+    return int(raw)
+
+
+def iso_z(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def public_json(payload: dict[str, Any], etag: str, max_age: int) -> Response:
+    """A shared, cacheable answer for any origin, with conditional GET."""
+    response = jsonify(payload)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.make_conditional(request)
+    return response
+
+
+@bp.get("/rankings")
+def get_rankings() -> Response:
+    window = _choice("window", "24h", rankings.WINDOWS)
+    metric = _choice("metric", "views", rankings.METRICS)
+    limit = _bounded_int("limit", 10, 1, rankings.MAX_ITEMS)
+    category = request.args.get("category") or None
+    boards = leaderboards()
+    scope = boards.scope_for(category)
+    if scope is None:
+        raise ApiError(400, "unknown_category", f"No category with slug {category!r}.")
+    board = boards.board(rankings.Ranking(window, metric, scope))
+    payload = {
+        "window": window,
+        "metric": metric,
+        "category": category,
+        "generated_at": iso_z(board.generated_at),
+        "items": [
+            {
+                "rank": item.rank,
+                "slug": item.slug,
+                "title": item.title,
+                "url": url_for("pages.article", slug=item.slug, _external=True),
+                "score": item.score,
+                "published_at": item.published_at.isoformat(),
+            }
+            for item in board.items[:limit]
+        ],
+    }
+    max_age = max(1, int(current_app.config["ENGAGEMENT_RANKING_MAX_AGE"]) // 2)
+    return public_json(payload, f"{board.generation}-{board.ranking.name}-{limit}", max_age)
 
 
 @bp.get("/openapi.json")

@@ -62,6 +62,21 @@ HOURLY_UNIQUES_KEEP = 24 * 7 + 1
 DAILY_UNIQUES_KEEP = 31
 
 
+PUB_EPOCH = 946684800  # 2000-01-01T00:00:00Z
+PUB_SCALE = 2**27  # minutes: about 255 years fit below 1.0
+
+
+def pub_fraction(published_ts: float) -> float:
+    """Publication time as a fraction in [0, 1), minute resolution.
+
+    Added once to an article's all-time scores and, at ranking refresh, to
+    windowed ones: equal counts then order the newest article first, and
+    ``floor(score)`` is still the count (exact below 2**26).
+    """
+    minutes = max(0.0, (published_ts - PUB_EPOCH) // 60)
+    return min(minutes / PUB_SCALE, 1 - 2**-27)
+
+
 @dataclass(frozen=True)
 class ArticleRef:
     """What a counter call needs to know about an article."""
@@ -70,6 +85,10 @@ class ArticleRef:
     slug: str
     scopes: tuple[str, ...]  # "all" and "c<id>" for its category and every parent
     published_ts: float
+
+    @property
+    def pub_fraction(self) -> float:
+        return pub_fraction(self.published_ts)
 
 
 # --- key builders -----------------------------------------------------------
@@ -128,6 +147,11 @@ def flushes_key() -> str:
     return rank_prefix() + "flushes"
 
 
+def pub_key() -> str:
+    """Sorted set: article id -> publication fraction, for tie-breaking."""
+    return rank_prefix() + "pub"
+
+
 def epoch_key() -> str:
     return rank_prefix() + "epoch"
 
@@ -151,21 +175,26 @@ local function split(s, sep)
   return out
 end
 
-local function bump(id, metric, scopes, ts, delta)
+local function bump(id, metric, scopes, ts, delta, frac)
   for _, g in ipairs(GRAINS) do
     local n = math.floor(ts / g[2])
     local expires = (n + g[3] + 1) * g[2]
     for _, scope in ipairs(scopes) do
       local key = RK .. metric .. ':' .. scope .. ':' .. g[1] .. ':' .. n
-      if redis.call('ZINCRBY', key, delta, id) == '0' then
+      if tonumber(redis.call('ZINCRBY', key, delta, id)) <= 0 then
         redis.call('ZREM', key, id)
       end
       redis.call('EXPIREAT', key, expires)
     end
   end
+  -- All-time scores carry the publication fraction (see pub_fraction) so that
+  -- equal counts rank the most recently published first.
   for _, scope in ipairs(scopes) do
     local key = RK .. metric .. ':' .. scope .. ':total'
-    if redis.call('ZINCRBY', key, delta, id) == '0' then redis.call('ZREM', key, id) end
+    redis.call('ZADD', key, 'NX', frac, id)
+    if tonumber(redis.call('ZINCRBY', key, delta, id)) < 0.5 then
+      redis.call('ZREM', key, id)
+    end
   end
   local field = id .. ':' .. math.floor(ts / 86400) .. ':' .. metric
   redis.call('HINCRBY', RK .. 'pending', field, delta)
@@ -180,7 +209,8 @@ local function stat(now, field)
 end
 """
 
-# ARGV: prefix, article id, reader, now, view window, scopes (comma separated)
+# ARGV: prefix, article id, reader, now, view window, scopes (comma separated),
+#       publication fraction
 _LUA_VIEW = (
     _LUA_LIB
     + """
@@ -203,20 +233,21 @@ redis.call('PFADD', RK .. 'u:d:' .. day, reader)
 redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
 redis.call('PFADD', RK .. 'u:h:' .. hour, reader)
 redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
-bump(id, 'views', split(ARGV[6], ','), now, 1)
+redis.call('ZADD', RK .. 'pub', ARGV[7], id)
+bump(id, 'views', split(ARGV[6], ','), now, 1, ARGV[7])
 stat(now, 'views_counted')
 return {1, views}
 """
 )
 
 # ARGV: prefix, article id, reader, now, scopes, mood ('' removes), toggle ('1'/'0'),
-#       then the mood keys in display order.
+#       publication fraction, then the mood keys in display order.
 # Returns {changed, mine, count per mood...}.
 _LUA_REACT = (
     _LUA_LIB
     + """
 local id, reader, now, scopes = ARGV[2], ARGV[3], tonumber(ARGV[4]), split(ARGV[5], ',')
-local mood, toggle = ARGV[6], ARGV[7] == '1'
+local mood, toggle, frac = ARGV[6], ARGV[7] == '1', ARGV[8]
 local A = P .. ':{a' .. id .. '}:'
 local current = redis.call('HGET', A .. 'r', reader)
 local old, old_ts = nil, nil
@@ -233,15 +264,16 @@ else
   if old then
     redis.call('HINCRBY', A .. 'c', old, -1)
     redis.call('HINCRBY', A .. 'c', 'reactions', -1)
-    bump(id, old, scopes, old_ts, -1)
-    bump(id, 'reactions', scopes, old_ts, -1)
+    bump(id, old, scopes, old_ts, -1, frac)
+    bump(id, 'reactions', scopes, old_ts, -1, frac)
   end
   if mood ~= '' then
     redis.call('HSET', A .. 'r', reader, mood .. '|' .. now)
     redis.call('HINCRBY', A .. 'c', mood, 1)
     redis.call('HINCRBY', A .. 'c', 'reactions', 1)
-    bump(id, mood, scopes, now, 1)
-    bump(id, 'reactions', scopes, now, 1)
+    redis.call('ZADD', RK .. 'pub', frac, id)
+    bump(id, mood, scopes, now, 1, frac)
+    bump(id, 'reactions', scopes, now, 1, frac)
     redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, mood .. '|' .. now)
   else
     redis.call('HDEL', A .. 'r', reader)
@@ -250,7 +282,7 @@ else
   stat(now, 'reactions_changed')
 end
 local out = {changed, mood ~= '' and mood or false}
-for i = 8, #ARGV do
+for i = 9, #ARGV do
   out[#out + 1] = tonumber(redis.call('HGET', A .. 'c', ARGV[i]) or '0')
 end
 return out
@@ -273,23 +305,26 @@ if moved == 1 then redis.call('SADD', KEYS[3], ARGV[1]) end
 return moved
 """
 
-# ARGV: prefix, article id, scopes, then field/value pairs of SQL totals, then
-# '--', then (day, metric, count) triples of recent daily history.
+# ARGV: prefix, article id, scopes, publication fraction, then field/value pairs of
+# SQL totals, then '--', then (day, metric, count) triples of recent daily history.
 # Adds the durable past onto whatever Redis counted since it lost its data;
 # the ``_base`` field makes a second run for the same article a no-op.
 _LUA_RESTORE_COUNTS = (
     _LUA_LIB
     + """
-local id, scopes = ARGV[2], split(ARGV[3], ',')
+local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
 local A = P .. ':{a' .. id .. '}:'
 if redis.call('HSETNX', A .. 'c', '_base', '1') == 0 then return 0 end
-local i = 4
+redis.call('ZADD', RK .. 'pub', frac, id)
+local i = 5
 while ARGV[i] ~= '--' do
   local field, value = ARGV[i], tonumber(ARGV[i + 1])
   if value ~= 0 then
     redis.call('HINCRBY', A .. 'c', field, value)
     for _, scope in ipairs(scopes) do
-      redis.call('ZINCRBY', RK .. field .. ':' .. scope .. ':total', value, id)
+      local key = RK .. field .. ':' .. scope .. ':total'
+      redis.call('ZADD', key, 'NX', frac, id)
+      redis.call('ZINCRBY', key, value, id)
     end
   end
   i = i + 2
@@ -308,17 +343,18 @@ return 1
 """
 )
 
-# ARGV: prefix, article id, scopes, then (reader, mood, unix time) triples from SQL.
+# ARGV: prefix, article id, scopes, publication fraction, then (reader, mood, unix
+# time) triples from SQL.
 # A reader with no reaction in Redis gets the SQL one back. A reader who reacted
 # again after the loss keeps the newer choice, and the SQL one, already added
 # by the counts restore, is taken off again (marked ``|r`` so a re-run does not).
 _LUA_RESTORE_READERS = (
     _LUA_LIB
     + """
-local id, scopes = ARGV[2], split(ARGV[3], ',')
+local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
 local A = P .. ':{a' .. id .. '}:'
 local restored = 0
-for i = 4, #ARGV, 3 do
+for i = 5, #ARGV, 3 do
   local reader, mood, ts = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local value = mood .. '|' .. ARGV[i + 2]
   local current = redis.call('HGET', A .. 'r', reader)
@@ -328,8 +364,8 @@ for i = 4, #ARGV, 3 do
   elseif current ~= value and not string.find(current, '|r$') then
     redis.call('HINCRBY', A .. 'c', mood, -1)
     redis.call('HINCRBY', A .. 'c', 'reactions', -1)
-    bump(id, mood, scopes, ts, -1)
-    bump(id, 'reactions', scopes, ts, -1)
+    bump(id, mood, scopes, ts, -1, frac)
+    bump(id, 'reactions', scopes, ts, -1, frac)
     redis.call('HSET', A .. 'r', reader, current .. '|r')
   end
 end
@@ -383,7 +419,7 @@ def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: i
     """Count one view unless this reader was counted within ``window`` seconds."""
     counted, views = scripts(client).view(
         keys=[counts_key(ref.id)],
-        args=[PREFIX, ref.id, reader, now, window, ",".join(ref.scopes)],
+        args=[PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction],
     )
     return ViewResult(counted=bool(counted), views=int(views))
 
@@ -402,6 +438,7 @@ def set_reaction(
             ",".join(ref.scopes),
             mood or "",
             "1" if toggle else "0",
+            ref.pub_fraction,
             *MOOD_KEYS,
         ],
     )
@@ -554,7 +591,7 @@ def restore_article(
     """Give one article its durable past back (see the two restore scripts)."""
     s = scripts(client)
     scopes = ",".join(ref.scopes)
-    args: list[Any] = [PREFIX, ref.id, scopes]
+    args: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction]
     for field in COUNTER_FIELDS:
         args += [field, int(totals.get(field, 0))]
     args.append("--")
@@ -562,7 +599,7 @@ def restore_article(
         args += [day, metric, value]
     s.restore_counts(keys=[counts_key(ref.id)], args=args)
     for start in range(0, len(readers), chunk):
-        part: list[Any] = [PREFIX, ref.id, scopes]
+        part: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction]
         for reader, mood, ts in readers[start : start + chunk]:
             part += [reader, mood, repr(ts)]
         s.restore_readers(keys=[readers_key(ref.id)], args=part)

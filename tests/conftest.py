@@ -169,8 +169,14 @@ def app_factory(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Calla
 
     yield factory
     for app in made:
+        stop_threads(app)
         with app.app_context():
             db.engine.dispose()
+
+
+def stop_threads(app: Flask) -> None:
+    """Background threads of an app must not outlive its test."""
+    app.extensions["engagement.leaderboards"].refresher.stop()
 
 
 def clean_database(app: Flask) -> None:
@@ -185,6 +191,7 @@ def clean_database(app: Flask) -> None:
 def app(database_url: str, redis_server: RedisServer, tmp_path: Path) -> Iterator[Flask]:
     app = make_app(database_url, redis_server.url, tmp_path / "instance")
     yield app
+    stop_threads(app)
     clean_database(app)
     redis.Redis.from_url(redis_server.url).flushall()
 

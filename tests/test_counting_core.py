@@ -237,7 +237,7 @@ def test_restore_after_flushall_gives_back_flushed_totals(demo: Flask, redis_cli
         assert {m: after[m] for m in MOOD_KEYS} == {m: expected.get(m, 0) for m in MOOD_KEYS}
         assert after["reactions"] == 13
         total = counters.total_key("views", "all")
-        assert redis_client.zscore(total, str(ref.id)) == 12
+        assert int(redis_client.zscore(total, str(ref.id))) == 12
     # Readers' choices came back: repeating a restored choice changes nothing.
     again = react(reader_client(demo, address="198.51.100.5"), SLUG, moods[5])
     assert again.json["counts"][moods[5]] == expected[moods[5]]

@@ -1,0 +1,151 @@
+"""Rankings as readers see them: cached per worker, with article titles and URLs.
+
+Vocabulary after the leaderboard libraries: :meth:`Leaderboards.top`,
+:meth:`Leaderboards.rank_for` (1-based, None when unranked).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from cachetools import TTLCache
+from flask import Flask, current_app
+
+from . import rankings
+from .extensions import db, redis_store
+from .models import Article, Category
+from .rankings import MAX_ITEMS, Ranking, Refresher
+from .tracking import now
+
+EXTENSION = "engagement.leaderboards"
+
+
+@dataclass(frozen=True)
+class Item:
+    rank: int
+    article_id: int
+    slug: str
+    title: str
+    score: float | int
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class Board:
+    ranking: Ranking
+    generation: str
+    generated_at: float
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class _Summary:
+    slug: str
+    title: str
+    published_at: datetime
+
+
+class Leaderboards:
+    """Per-app state: the worker cache, article summaries and the refresher."""
+
+    def __init__(self, app: Flask) -> None:
+        max_age = float(app.config["ENGAGEMENT_RANKING_MAX_AGE"])
+        self.lock = threading.Lock()
+        self.boards: TTLCache[Ranking, Board] | None = (
+            TTLCache(maxsize=4096, ttl=max_age / 2) if max_age > 0 else None
+        )
+        self.summaries: TTLCache[int, _Summary] = TTLCache(maxsize=100_000, ttl=300)
+        self.scopes: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=60)
+
+        def clock() -> float:
+            with app.app_context():
+                return now()
+
+        self.refresher = Refresher(app, lambda: _client(app), clock)
+
+    def board(self, r: Ranking) -> Board:
+        if self.boards is not None:
+            with self.lock:
+                found = self.boards.get(r)
+            if found is not None:
+                return found
+        with redis_store.guard() as client:
+            stored = rankings.read(client, r, MAX_ITEMS, now())
+            if stored is None:
+                self.refresher.request(r)
+                stored = rankings.read(client, r, MAX_ITEMS, now())
+        if stored is None:
+            return Board(r, "pending", now(), ())
+        self.refresher.ensure_started()
+        board = Board(r, stored.generation, stored.generated_at, self._items(r, stored.entries))
+        if self.boards is not None:
+            with self.lock:
+                self.boards[r] = board
+        return board
+
+    def top(self, r: Ranking, n: int) -> tuple[Item, ...]:
+        return self.board(r).items[:n]
+
+    def rank_for(self, r: Ranking, article_id: int) -> int | None:
+        with redis_store.guard() as client:
+            rank = client.zrevrank(rankings.result_key(r), article_id)
+        return None if rank is None else int(rank) + 1
+
+    def scope_for(self, category_slug: str | None) -> str | None:
+        """``all``, ``c<id>`` for a known category slug, or None for an unknown one."""
+        if not category_slug:
+            return "all"
+        with self.lock:
+            if category_slug in self.scopes:
+                return self.scopes[category_slug]
+        found = db.session.scalar(sa.select(Category.id).where(Category.slug == category_slug))
+        scope = None if found is None else f"c{found}"
+        with self.lock:
+            self.scopes[category_slug] = scope
+        return scope
+
+    def _items(self, r: Ranking, entries: tuple[tuple[int, float], ...]) -> tuple[Item, ...]:
+        with self.lock:
+            missing = [i for i, _ in entries if i not in self.summaries]
+        if missing:
+            rows = db.session.execute(
+                sa.select(Article.id, Article.slug, Article.title, Article.published_at).where(
+                    Article.id.in_(missing)
+                )
+            )
+            with self.lock:
+                for row in rows:
+                    self.summaries[row.id] = _Summary(row.slug, row.title, row.published_at)
+        items: list[Item] = []
+        with self.lock:
+            for article_id, raw in entries:
+                summary = self.summaries.get(article_id)
+                if summary is None:  # deleted since it was counted
+                    continue
+                items.append(
+                    Item(
+                        rank=len(items) + 1,
+                        article_id=article_id,
+                        slug=summary.slug,
+                        title=summary.title,
+                        score=rankings.display_score(r, raw),
+                        published_at=summary.published_at,
+                    )
+                )
+        return tuple(items)
+
+
+def _client(app: Flask) -> object:
+    with app.app_context():
+        return redis_store.client
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = Leaderboards(app)
+
+
+def leaderboards() -> Leaderboards:
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,263 @@
+"""Rankings against a real Redis with an injectable clock."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from engagement import rankings
+from engagement.extensions import redis_store
+from engagement.leaderboards import leaderboards
+from engagement.rankings import Ranking
+from tests.conftest import Clock
+from tests.helpers import react, reader_client, view
+
+# 2030-01-01T00:15:60Z: inside (not at the start of) every bucket size we use, and
+# in the future, because bucket expiry (EXPIREAT) follows Redis's real clock.
+T0 = 1_893_456_000.0 + 60 + 900
+
+
+@pytest.fixture
+def site(app_factory, redis_server, tmp_path: Path):
+    clock = Clock(T0)
+    app = app_factory(redis_server.url, ENGAGEMENT_RANKING_MAX_AGE=0, ENGAGEMENT_CLOCK=clock)
+    lines = []
+    spec = [
+        ("a", "头条", ["国家援疆"], "2026-11-20T08:00:00+00:00"),
+        ("b", "头条", ["国家援疆"], "2026-11-21T08:00:00+00:00"),
+        ("c", "教育", ["国家援疆"], "2026-11-22T08:00:00+00:00"),
+        ("d", "体育", [], "2026-11-23T08:00:00+00:00"),
+    ]
+    for slug, category, crumbs, published in spec:
+        lines.append(
+            json.dumps(
+                {
+                    "slug": slug,
+                    "title": f"Article {slug}",
+                    "body": "text",
+                    "category": category,
+                    "breadcrumb": crumbs,
+                    "published_at": published,
+                },
+                ensure_ascii=False,
+            )
+        )
+    path = tmp_path / "site.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["import-articles", str(path)]).exit_code == 0
+    return app, clock
+
+
+counter = iter(range(1, 10**6))
+
+
+def views_at(app: Flask, clock: Clock, slug: str, when: float, n: int = 1) -> None:
+    saved = clock.now
+    clock.now = when
+    for _ in range(n):
+        client = reader_client(app, address=f"198.51.100.{next(counter) % 250}")
+        client.environ_base["HTTP_USER_AGENT"] += f" n{next(counter)}"
+        assert view(client, slug).json["counted"] is True
+    clock.now = saved
+
+
+def ranking(app: Flask, **params: str) -> dict:
+    with app.app_context():
+        r = Ranking(params.get("window", "24h"), params.get("metric", "views"), "all")
+        if params.get("category"):
+            r = Ranking(r.window, r.metric, leaderboards().scope_for(params["category"]) or "")
+        rankings.build(redis_store.client, r, app.config["ENGAGEMENT_CLOCK"]())
+    response = app.test_client().get("/api/v1/rankings", query_string=params)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def scores(payload: dict) -> dict[str, float]:
+    return {item["slug"]: item["score"] for item in payload["items"]}
+
+
+@pytest.mark.parametrize(
+    ("window", "grain", "count"),
+    [("1h", 120, 30), ("24h", 3600, 24), ("7d", 21600, 28), ("30d", 86400, 30)],
+)
+def test_window_edges_are_exact(site, window: str, grain: int, count: int) -> None:
+    app, clock = site
+    current = int(T0 // grain)
+    first_inside = (current - count + 1) * grain
+    views_at(app, clock, "a", first_inside)  # just inside
+    views_at(app, clock, "b", first_inside - 1)  # just outside
+    views_at(app, clock, "c", T0)  # now
+    got = scores(ranking(app, window=window))
+    assert got == {"a": 1, "c": 1}
+    # One grain later the oldest bucket has slid out.
+    clock.now = T0 + grain
+    assert scores(ranking(app, window=window)) == {"c": 1}
+
+
+def test_all_time_is_live(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0 - 90 * 86400, 2)
+    views_at(app, clock, "b", T0)
+    payload = app.test_client().get("/api/v1/rankings?window=all").json
+    assert scores(payload) == {"a": 2, "b": 1}
+    assert [i["rank"] for i in payload["items"]] == [1, 2]
+
+
+def test_per_category_and_parents(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0, 3)
+    views_at(app, clock, "c", T0, 2)
+    views_at(app, clock, "d", T0, 5)
+    assert scores(ranking(app, category="头条")) == {"a": 3}
+    assert scores(ranking(app, category="国家援疆")) == {"a": 3, "c": 2}
+    assert scores(ranking(app)) == {"d": 5, "a": 3, "c": 2}
+    payload = ranking(app, category="头条")
+    assert payload["category"] == "头条"
+
+
+def test_per_mood_and_reactions(site) -> None:
+    app, clock = site
+    for i, (slug, mood) in enumerate(
+        [("a", "angry"), ("a", "angry"), ("b", "angry"), ("b", "smile"), ("c", "smile")]
+    ):
+        assert react(reader_client(app, address=f"198.51.100.{i}"), slug, mood).status_code == 200
+    assert scores(ranking(app, metric="angry")) == {"a": 2, "b": 1}
+    assert scores(ranking(app, metric="smile")) == {"c": 1, "b": 1}
+    assert scores(ranking(app, metric="reactions")) == {"a": 2, "b": 2, "c": 1}
+    # Switching moves the reaction out of the old mood's ranking.
+    switch = reader_client(app, address="198.51.100.0")
+    react(switch, "a", "tears")
+    assert scores(ranking(app, metric="angry")) == {"a": 1, "b": 1}
+
+
+def test_ties_break_by_most_recent_publication(site) -> None:
+    app, clock = site
+    for slug in ("a", "d", "b", "c"):
+        views_at(app, clock, slug, T0, 2)
+    for window in ("24h", "all"):
+        payload = (
+            ranking(app, window=window)
+            if window != "all"
+            else app.test_client().get("/api/v1/rankings?window=all").json
+        )
+        assert [i["slug"] for i in payload["items"]] == ["d", "c", "b", "a"], window
+        assert all(i["score"] == 2 for i in payload["items"])
+
+
+def test_hot_prefers_recent_attention_and_reactions(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0 - 20 * 3600, 10)  # many views, long ago
+    views_at(app, clock, "b", T0, 4)  # fewer views, now
+    views_at(app, clock, "c", T0 - 3600, 1)
+    react(reader_client(app, address="198.51.100.77"), "c", "smile")  # a reaction = 5 views
+    payload = ranking(app, metric="hot")
+    assert [i["slug"] for i in payload["items"]] == ["c", "b", "a"]
+    got = scores(payload)
+    assert got["b"] == pytest.approx(4 * 2 ** (-(T0 - (T0 // 3600) * 3600) / 21600), abs=0.01)
+    assert got["a"] < 1.5
+
+
+def test_many_workers_asking_at_once_rebuild_once(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0)
+    results: list[int | None] = []
+    barrier = threading.Barrier(16)
+
+    def worker() -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(rankings.build(redis_store.client, Ranking("24h", "views"), T0))
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len([r for r in results if r is not None]) == 1
+
+
+def test_cold_reads_are_built_by_the_refresher_not_the_request(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0, 2)
+    out: list[dict] = []
+
+    def reader() -> None:
+        out.append(app.test_client().get("/api/v1/rankings?window=7d").json)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(scores(p) == {"a": 2} for p in out)
+    with app.app_context():
+        generation = redis_store.client.get(rankings.generation_key())
+    assert generation is not None and int(generation) <= 2
+
+
+def test_buckets_expire(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0)
+    with app.app_context():
+        client = redis_store.client
+        for key in client.scan_iter("eng:{rk}:views:all:*"):
+            if key.endswith(":total"):
+                assert client.ttl(key) == -1
+            else:
+                assert client.ttl(key) > 0, key
+
+
+def test_etag_and_304(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0)
+    first_payload = ranking(app)
+    client = app.test_client()
+    first = client.get("/api/v1/rankings")
+    assert first.json == first_payload
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"].startswith("public, max-age=")
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    again = client.get("/api/v1/rankings", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    views_at(app, clock, "b", T0)
+    ranking(app)
+    changed = client.get("/api/v1/rankings", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("window=2d", "invalid_window"),
+        ("window=", "invalid_window"),
+        ("metric=likes", "invalid_metric"),
+        ("limit=0", "invalid_limit"),
+        ("limit=51", "invalid_limit"),
+        ("limit=ten", "invalid_limit"),
+        ("limit=-3", "invalid_limit"),
+        ("category=nope", "unknown_category"),
+    ],
+)
+def test_bad_parameters(site, query: str, code: str) -> None:
+    app, _ = site
+    response = app.test_client().get(f"/api/v1/rankings?{query}")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == code
+
+
+def test_limit_and_shape(site) -> None:
+    app, clock = site
+    for i, slug in enumerate("abcd"):
+        views_at(app, clock, slug, T0, i + 1)
+    payload = ranking(app, limit="2")
+    assert set(payload) == {"window", "metric", "category", "generated_at", "items"}
+    assert payload["window"] == "24h" and payload["metric"] == "views"
+    assert payload["generated_at"].endswith("Z")
+    assert [i["slug"] for i in payload["items"]] == ["d", "c"]
+    item = payload["items"][0]
+    assert set(item) == {"rank", "slug", "title", "url", "score", "published_at"}
+    assert item["url"] == "http://localhost/articles/d"
