@@ -57,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         readers,
         refs,
         templating,
+        widgets,
         writebehind,
     )
 
@@ -67,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(widgets.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)
     cli.init_app(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,10 +10,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from . import counters, rankings, readers, refs
+from . import counters, readers, refs
 from .counters import ArticleRef, ReactionState
 from .extensions import RedisUnavailable, limiter, redis_store
-from .leaderboards import leaderboards
+from .leaderboards import BadParameter, leaderboards, parse_query
 from .moods import MOOD_KEYS
 from .openapi import spec
 from .tracking import change_reaction, count_view, is_same_origin, reaction_limit
@@ -179,20 +178,6 @@ def post_view(slug: str) -> tuple[Response, int]:
     return no_store({"article": slug, "counted": result.counted, "views": result.views}, 202)
 
 
-def _choice(name: str, default: str, allowed: Collection[str]) -> str:
-    value = request.args.get(name, default)
-    if value not in allowed:
-        raise ApiError(400, f"invalid_{name}", f"'{name}' must be one of: {', '.join(allowed)}.")
-    return value
-
-
-def _bounded_int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(400, f"invalid_{name}", f"'{name}' must be a whole number {low}-{high}.")
-    return int(raw)
-
-
 def iso_z(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -209,19 +194,16 @@ def public_json(payload: dict[str, Any], etag: str, max_age: int) -> Response:
 
 @bp.get("/rankings")
 def get_rankings() -> Response:
-    window = _choice("window", "24h", rankings.WINDOWS)
-    metric = _choice("metric", "views", rankings.METRICS)
-    limit = _bounded_int("limit", 10, 1, rankings.MAX_ITEMS)
-    category = request.args.get("category") or None
-    boards = leaderboards()
-    scope = boards.scope_for(category)
-    if scope is None:
-        raise ApiError(400, "unknown_category", f"No category with slug {category!r}.")
-    board = boards.board(rankings.Ranking(window, metric, scope))
+    try:
+        query = parse_query(request.args)
+    except BadParameter as exc:
+        raise ApiError(400, exc.code, exc.message) from None
+    board = leaderboards().board(query.ranking)
+    limit = query.limit
     payload = {
-        "window": window,
-        "metric": metric,
-        "category": category,
+        "window": query.ranking.window,
+        "metric": query.ranking.metric,
+        "category": query.category,
         "generated_at": iso_z(board.generated_at),
         "items": [
             {

@@ -7,6 +7,7 @@ Vocabulary after the leaderboard libraries: :meth:`Leaderboards.top`,
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -136,6 +137,43 @@ class Leaderboards:
                     )
                 )
         return tuple(items)
+
+
+class BadParameter(ValueError):
+    """A ranking query parameter is out of range; ``code`` names it for the API."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Query:
+    ranking: Ranking
+    limit: int
+    category: str | None
+
+
+def choice(args: Mapping[str, str], name: str, default: str, allowed: Collection[str]) -> str:
+    value = args.get(name, default)
+    if value not in allowed:
+        raise BadParameter(f"invalid_{name}", f"'{name}' must be one of: {', '.join(allowed)}.")
+    return value
+
+
+def parse_query(args: Mapping[str, str]) -> Query:
+    """The window/metric/category/limit parameters shared by the API and the widgets."""
+    window = choice(args, "window", "24h", rankings.WINDOWS)
+    metric = choice(args, "metric", "views", rankings.METRICS)
+    raw = args.get("limit", "10")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ITEMS:
+        raise BadParameter("invalid_limit", f"'limit' must be a whole number 1-{MAX_ITEMS}.")
+    category = args.get("category") or None
+    scope = leaderboards().scope_for(category)
+    if scope is None:
+        raise BadParameter("unknown_category", f"No category with slug {category!r}.")
+    return Query(Ranking(window, metric, scope), int(raw), category)
 
 
 def _client(app: Flask) -> object:

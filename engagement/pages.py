@@ -20,8 +20,10 @@ from flask.typing import ResponseReturnValue
 from . import counters, readers, refs
 from .counters import ReactionState
 from .extensions import RedisUnavailable, db, limiter, redis_store
+from .leaderboards import leaderboards
 from .models import Article, Category, FeaturedTopic, GallerySlide
 from .moods import MOOD_KEYS, MOODS
+from .rankings import Ranking
 from .tracking import change_reaction, is_same_origin, reaction_limit
 
 bp = Blueprint("pages", __name__)
@@ -37,14 +39,46 @@ def latest(limit: int, exclude: int | None = None) -> list[Article]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+RANKING_TABS = (("24h", "24小时"), ("7d", "7天"), ("30d", "30天"))
+
+
+def ranking_panels() -> dict[str, Any] | None:
+    """新闻排行 by window and by mood, or None while Redis is unavailable."""
+    boards = leaderboards()
+    try:
+        windows = [
+            (key, label, boards.top(Ranking(key, "views"), RANKING_SIZE))
+            for key, label in RANKING_TABS
+        ]
+        moods = [(m.key, m.label, boards.top(Ranking("24h", m.key), RANKING_SIZE)) for m in MOODS]
+    except RedisUnavailable:
+        return None
+    return {
+        "tabs": [*RANKING_TABS, ("mood", "心情")],
+        "windows": windows,
+        "mood_tabs": [(m.key, m.label) for m in MOODS],
+        "moods": moods,
+    }
+
+
+def hot_list(size: int = 5) -> tuple[Any, ...]:
+    """The front page's 热点: the hottest articles of the last 24 hours."""
+    try:
+        return leaderboards().top(Ranking("24h", "hot"), size)
+    except RedisUnavailable:
+        return ()
+
+
 def sidebar() -> dict[str, Any]:
     """The regions every page's sidebar shows: 特别关注, 魅力新疆, 新闻排行."""
     topics = db.session.scalars(sa.select(FeaturedTopic).order_by(FeaturedTopic.position))
     slides = db.session.scalars(sa.select(GallerySlide).order_by(GallerySlide.position))
+    panels = ranking_panels()
     return {
         "featured_topics": list(topics),
         "gallery": list(slides),
-        "ranking": latest(RANKING_SIZE),
+        "ranking_panels": panels,
+        "ranking": [] if panels else latest(RANKING_SIZE),
     }
 
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 def test_featured_tabs_work_with_mouse_and_keyboard(live_server: str, page) -> None:
     page.goto(f"{live_server}/articles/kashi-orchard-cooperative")
-    tabs = page.get_by_role("tab")
+    tabs = page.locator(".featured").get_by_role("tab")
     assert tabs.count() == 2
     first, second = tabs.nth(0), tabs.nth(1)
     assert first.get_attribute("aria-selected") == "true"
@@ -46,7 +46,24 @@ def test_without_javascript_everything_is_shown(browser, live_server: str) -> No
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server}/articles/kashi-orchard-cooperative")
-    assert page.locator(".tabpanel:visible").count() == 2
-    assert page.locator(".tablist").is_hidden()
+    assert page.locator(".featured .tabpanel:visible").count() == 2
+    assert page.locator(".featured .tablist").is_hidden()
+    assert page.locator(".ranking .tabpanel:visible").count() == 4 + 6
     assert page.locator(".slide").count() == 3
     context.close()
+
+
+def test_ranking_tabs_switch_windows_and_moods(live_server: str, page) -> None:
+    page.goto(f"{live_server}/")
+    ranking = page.locator(".ranking")
+    assert ranking.get_by_role("tab", name="24小时").get_attribute("aria-selected") == "true"
+    assert ranking.locator("#rank-24h").is_visible()
+    ranking.get_by_role("tab", name="7天").click()
+    assert ranking.locator("#rank-7d").is_visible()
+    assert ranking.locator("#rank-24h").is_hidden()
+    ranking.get_by_role("tab", name="7天").press("ArrowRight")
+    assert ranking.locator("#rank-30d").is_visible()
+    ranking.get_by_role("tab", name="心情").click()
+    ranking.get_by_role("tab", name="愤怒").click()
+    assert ranking.locator("#mood-rank-angry").is_visible()
+    assert ranking.locator("#mood-rank-smile").is_hidden()
