@@ -151,14 +151,17 @@ return gen
 """
 
 
-def build(client: Any, r: Ranking, now: float) -> int | None:
-    """Rebuild one stored result unless another process holds its lock."""
+def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> int | None:
+    """Rebuild one stored result, unless another process holds its lock or (with
+    ``max_age``) it is younger than that once the lock is ours; None if skipped."""
     if r.live:
         return None
-    token = f"{time.monotonic()}"
+    token = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic()}"
     if not client.set(lock_key(r), token, nx=True, px=30_000):
         return None
     try:
+        if max_age is not None and not stale(client, [r.name], now, max_age):
+            return None
         script = client.register_script(_LUA_BUILD)
         keys = sources(r, now)
         result = result_key(r)
@@ -269,7 +272,7 @@ class Refresher:
         now = self.clock()
         rebuilt = 0
         for name in stale(client, wanted(client, now), now, self.max_age / 2):
-            if build(client, Ranking.from_name(name), now) is not None:
+            if build(client, Ranking.from_name(name), now, self.max_age / 2) is not None:
                 rebuilt += 1
         if rebuilt:
             with self.built:

@@ -170,7 +170,8 @@ def test_many_workers_asking_at_once_rebuild_once(site) -> None:
     def worker() -> None:
         with app.app_context():
             barrier.wait()
-            results.append(rankings.build(redis_store.client, Ranking("24h", "views"), T0))
+            r = Ranking("24h", "views")
+            results.append(rankings.build(redis_store.client, r, T0, max_age=5))
 
     threads = [threading.Thread(target=worker) for _ in range(16)]
     for t in threads:

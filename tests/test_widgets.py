@@ -66,7 +66,8 @@ def test_embed_script_is_served(ranked: Flask) -> None:
 FOREIGN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>partner</title></head>
 <body><h1>A partner site</h1>
 <div id="one" data-engagement-rankings data-window="24h" data-limit="2"></div>
-<div id="two" data-engagement-rankings data-metric="views" data-theme="dark" data-title="本站热读"></div>
+<div id="two" data-engagement-rankings data-metric="views" data-theme="dark"
+     data-title="本站热读"></div>
 <div id="three" data-engagement-rankings data-window="nonsense"></div>
 <script>window.before = Object.keys(window);</script>
 <script src="{origin}/widgets/embed.js"></script>
