@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from . import counters, readers, refs
 from .counters import ArticleRef, ReactionState
-from .extensions import RedisUnavailable, limiter, redis_store
+from .extensions import RedisUnavailable, db, limiter, redis_store
 from .leaderboards import BadParameter, leaderboards, parse_query
+from .models import Article
 from .moods import MOOD_KEYS
 from .openapi import spec
+from .related import store as related
 from .tracking import change_reaction, count_view, is_same_origin, reaction_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -219,6 +223,29 @@ def get_rankings() -> Response:
     }
     max_age = max(1, int(current_app.config["ENGAGEMENT_RANKING_MAX_AGE"]) // 2)
     return public_json(payload, f"{board.generation}-{board.ranking.name}-{limit}", max_age)
+
+
+@bp.get("/articles/<slug>/related")
+def get_related(slug: str) -> Response:
+    ref = article_or_404(slug)
+    raw = request.args.get("limit", "5")
+    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+        raise ApiError(400, "invalid_limit", "'limit' must be a whole number 1-20.")
+    article = db.session.get(Article, ref.id)
+    if article is None:
+        raise ApiError(404, "article_not_found", f"No article with slug {slug!r}.")
+    items = [
+        {
+            "slug": other.slug,
+            "title": other.title,
+            "url": url_for("pages.article", slug=other.slug, _external=True),
+            "score": round(score, 4),
+        }
+        for other, score in related.suggestions(article, int(raw))
+    ]
+    payload = {"article": slug, "items": items}
+    etag = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+    return public_json(payload, etag, 300)
 
 
 @bp.get("/openapi.json")

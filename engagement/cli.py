@@ -17,6 +17,7 @@ from . import MIGRATIONS, counters, embedded_redis, writebehind
 from .extensions import db, redis_store
 from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
 from .models import Article, ArticleStats
+from .related import store as related
 
 BATCH = 200
 
@@ -49,10 +50,14 @@ def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True)
             if len(batch) >= BATCH:
                 flush()
         flush()
+    if report.slugs:
+        changed = db.session.scalars(sa.select(Article.id).where(Article.slug.in_(report.slugs)))
+        related.update(list(changed))
     return report
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(rebuild_related)
     app.cli.add_command(flush_counters)
     app.cli.add_command(restore_counters)
     app.cli.add_command(init_db)
@@ -106,6 +111,17 @@ def seed_demo(if_empty: bool) -> None:
         raise click.ClickException(f"demo content is broken: {report.errors}")
     seed_furniture()
     click.echo(f"demo content loaded: {report.created + report.updated} articles")
+
+
+@click.command("rebuild-related")
+@with_appcontext
+def rebuild_related() -> None:
+    """Recompute every article's 相关文章 suggestions from scratch."""
+    started = time.perf_counter()
+    total = db.session.scalar(sa.select(sa.func.count(Article.id))) or 0
+    with click.progressbar(length=total, label="suggesting") as bar:
+        done = related.rebuild(progress=bar.update)
+    click.echo(f"suggestions for {done} article(s) in {time.perf_counter() - started:.2f}s")
 
 
 @click.command("flush-counters")

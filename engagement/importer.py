@@ -110,6 +110,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    slugs: list[str] = field(default_factory=list)
 
 
 def sanitize_html(raw: str) -> str:
@@ -273,6 +274,7 @@ class Importer:
             a.slug: a for a in db.session.scalars(sa.select(Article).where(Article.slug.in_(slugs)))
         }
         for record in records:
+            report.slugs.append(record.slug)
             article = existing.get(record.slug)
             if article is None:
                 article = Article(slug=record.slug)

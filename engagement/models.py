@@ -183,3 +183,30 @@ class FlushLog(db.Model):  # type: ignore[name-defined]
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fields: Mapped[int] = mapped_column(default=0)
+
+
+class ArticleTerms(db.Model):  # type: ignore[name-defined]
+    """An article's term counts (title weighted), kept so suggestions can be
+    recomputed incrementally without segmenting every article again."""
+
+    __tablename__ = "article_terms"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    terms: Mapped[dict[str, int]] = mapped_column(sa.JSON)
+
+
+class RelatedArticle(db.Model):  # type: ignore[name-defined]
+    """A stored suggestion: ``source`` is ``content`` or ``coview``."""
+
+    __tablename__ = "related_articles"
+
+    article_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    related_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[float] = mapped_column(sa.Float)

@@ -24,6 +24,7 @@ from .leaderboards import leaderboards
 from .models import Article, Category, FeaturedTopic, GallerySlide
 from .moods import MOOD_KEYS, MOODS
 from .rankings import Ranking
+from .related import store as related
 from .tracking import change_reaction, is_same_origin, reaction_limit
 
 bp = Blueprint("pages", __name__)
@@ -88,19 +89,7 @@ def nav_categories() -> list[Category]:
 
 
 def related_for(article: Article) -> list[Article]:
-    """Same-category articles, newest first, topped up with the latest others."""
-    query = (
-        sa.select(Article)
-        .where(Article.category_id == article.category_id, Article.id != article.id)
-        .order_by(Article.published_at.desc(), Article.id.desc())
-        .limit(RELATED_SIZE)
-    )
-    items = list(db.session.scalars(query))
-    if len(items) < RELATED_SIZE:
-        seen = {a.id for a in items}
-        extra = (a for a in latest(RELATED_SIZE * 2, exclude=article.id) if a.id not in seen)
-        items.extend(list(extra)[: RELATED_SIZE - len(items)])
-    return items
+    return [a for a, _ in related.suggestions(article, RELATED_SIZE)]
 
 
 def cacheable(response: Response, seconds: int = 60) -> Response:

@@ -1,0 +1,152 @@
+"""Computing suggestions into SQL and serving them back in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Article, ArticleTerms, RelatedArticle
+from .model import Doc, Model
+from .text import article_terms
+
+STORED = 20
+# Above this share of changed articles a full rebuild is as cheap as an update.
+FULL_REBUILD_SHARE = 0.3
+
+
+def index_articles(ids: Iterable[int]) -> None:
+    """Segment the given articles and store their term counts."""
+    wanted = list(ids)
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        existing = {
+            t.article_id: t
+            for t in db.session.scalars(
+                sa.select(ArticleTerms).where(ArticleTerms.article_id.in_(batch))
+            )
+        }
+        for article in db.session.scalars(sa.select(Article).where(Article.id.in_(batch))):
+            counts = article_terms(article.title, article.body_html)
+            row = existing.get(article.id)
+            if row is None:
+                db.session.add(ArticleTerms(article_id=article.id, terms=counts))
+            else:
+                row.terms = counts
+    db.session.commit()
+
+
+def load_model() -> Model:
+    rows = db.session.execute(
+        sa.select(
+            ArticleTerms.article_id,
+            ArticleTerms.terms,
+            Article.category_id,
+            Article.tags,
+            Article.published_at,
+        ).join(Article, Article.id == ArticleTerms.article_id)
+    )
+    return Model(
+        Doc(
+            id=row.article_id,
+            counts=row.terms,
+            category_id=row.category_id,
+            tags=tuple(row.tags or ()),
+            published_ts=row.published_at.timestamp(),
+        )
+        for row in rows
+    )
+
+
+def store(
+    model: Model, targets: Iterable[int], progress: Callable[[int], None] | None = None
+) -> int:
+    """Recompute and replace the content suggestions of ``targets``."""
+    done = 0
+    batch: list[int] = []
+
+    def write() -> None:
+        db.session.execute(
+            sa.delete(RelatedArticle).where(
+                RelatedArticle.article_id.in_(batch), RelatedArticle.source == "content"
+            )
+        )
+        rows = [
+            {"article_id": a, "source": "content", "related_id": other, "score": score}
+            for a in batch
+            for other, score in model.neighbours(a, STORED)
+        ]
+        if rows:
+            db.session.execute(sa.insert(RelatedArticle), rows)
+        db.session.commit()
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for article_id in targets:
+        if article_id in model.docs:
+            batch.append(article_id)
+            done += 1
+        if len(batch) >= 200:
+            write()
+    if batch:
+        write()
+    return done
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> int:
+    """Index every article that has no terms yet and recompute all suggestions."""
+    unindexed = db.session.scalars(
+        sa.select(Article.id).outerjoin(ArticleTerms).where(ArticleTerms.article_id.is_(None))
+    ).all()
+    index_articles(unindexed)
+    model = load_model()
+    return store(model, sorted(model.docs), progress)
+
+
+def update(changed: Iterable[int]) -> int:
+    """After an import: index the changed articles and refresh the suggestions
+    they and their neighbours may have gained or lost."""
+    changed = set(changed)
+    if not changed:
+        return 0
+    index_articles(changed)
+    model = load_model()
+    if len(changed) >= FULL_REBUILD_SHARE * len(model.docs):
+        return store(model, sorted(model.docs))
+    targets = set(changed)
+    for article_id in changed:
+        if article_id in model.docs:
+            targets.update(other for other, _ in model.neighbours(article_id, STORED))
+    return store(model, sorted(targets))
+
+
+def suggestions(article: Article, limit: int) -> list[tuple[Article, float]]:
+    """Best first; never the article itself; topped up so it is never empty while
+    any other article exists (same category first, then the latest)."""
+    rows = db.session.execute(
+        sa.select(RelatedArticle.related_id, sa.func.max(RelatedArticle.score).label("score"))
+        .where(RelatedArticle.article_id == article.id, RelatedArticle.related_id != article.id)
+        .group_by(RelatedArticle.related_id)
+        .order_by(sa.desc("score"), RelatedArticle.related_id)
+        .limit(limit)
+    ).all()
+    by_id = {
+        a.id: a
+        for a in db.session.scalars(sa.select(Article).where(Article.id.in_([r[0] for r in rows])))
+    }
+    out = [(by_id[r[0]], float(r[1])) for r in rows if r[0] in by_id]
+    if len(out) < limit:
+        seen = {article.id, *(a.id for a, _ in out)}
+        for same_category in (True, False):
+            query = sa.select(Article).where(Article.id.not_in(seen))
+            if same_category:
+                query = query.where(Article.category_id == article.category_id)
+            query = query.order_by(Article.published_at.desc(), Article.id.desc())
+            for extra in db.session.scalars(query.limit(limit - len(out))):
+                out.append((extra, 0.0))
+                seen.add(extra.id)
+            if len(out) >= limit:
+                break
+    return out[:limit]
