@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_REDIS_TIMEOUT": 0.25,
     "ENGAGEMENT_PAGE_SIZE": 20,
     "ENGAGEMENT_FLUSH_INTERVAL": 60,
+    # Not in the contract: tests that build rankings by hand turn the thread off.
+    "ENGAGEMENT_RANKING_REFRESHER": True,
     "ENGAGEMENT_TIMEZONE": "Asia/Shanghai",
     "ENGAGEMENT_SITE_NAME": "新闻网",
 }
@@ -104,6 +106,17 @@ def _required_str(name: str, raw: Any) -> str:
     return value
 
 
+def _bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def _optional_str(name: str, raw: Any) -> str | None:
     if raw is None:
         return None
@@ -149,6 +162,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_REDIS_TIMEOUT": _float_positive,
     "ENGAGEMENT_PAGE_SIZE": _int(1),
     "ENGAGEMENT_FLUSH_INTERVAL": _int(0),
+    "ENGAGEMENT_RANKING_REFRESHER": _bool,
     "ENGAGEMENT_TIMEZONE": _timezone,
     "ENGAGEMENT_SITE_NAME": _required_str,
 }

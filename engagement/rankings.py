@@ -132,6 +132,12 @@ def sources(r: Ranking, now: float) -> list[tuple[str, float]]:
 # KEYS: result, tmp, tmp2, pub, meta, generation, then the bucket keys.
 # ARGV: result name, build time, then one weight per bucket key.
 _LUA_BUILD = """
+-- A build for an earlier moment than the stored one (a slower process, a
+-- skewed clock) must not replace it.
+local stored = redis.call('HGET', KEYS[5], ARGV[1])
+if stored and tonumber(string.match(stored, '|(.+)$')) > tonumber(ARGV[2]) then
+  return nil
+end
 local n = #KEYS - 6
 local union = {'ZUNIONSTORE', KEYS[2], n}
 for i = 7, #KEYS do union[#union + 1] = KEYS[i] end
@@ -177,7 +183,7 @@ def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> 
             ],
             args=[r.name, now, *(w for _, w in keys)],
         )
-        return int(generation)
+        return None if generation is None else int(generation)
     finally:
         if client.get(lock_key(r)) == token:
             client.delete(lock_key(r))
@@ -231,6 +237,7 @@ class Refresher:
         self.client_getter = client_getter
         self.clock = clock
         self.max_age = float(app.config["ENGAGEMENT_RANKING_MAX_AGE"])
+        self.enabled = bool(app.config["ENGAGEMENT_RANKING_REFRESHER"])
         self.wake = threading.Event()
         self.built = threading.Condition()
         self.thread: threading.Thread | None = None
@@ -239,7 +246,7 @@ class Refresher:
         self.lock = threading.Lock()
 
     def ensure_started(self) -> None:
-        if self.pid == os.getpid():
+        if not self.enabled or self.pid == os.getpid():
             return
         with self.lock:
             if self.pid == os.getpid():

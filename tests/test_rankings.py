@@ -24,7 +24,12 @@ T0 = 1_893_456_000.0 + 60 + 900
 @pytest.fixture
 def site(app_factory, redis_server, tmp_path: Path):
     clock = Clock(T0)
-    app = app_factory(redis_server.url, ENGAGEMENT_RANKING_MAX_AGE=0, ENGAGEMENT_CLOCK=clock)
+    app = app_factory(
+        redis_server.url,
+        ENGAGEMENT_RANKING_MAX_AGE=0,
+        ENGAGEMENT_CLOCK=clock,
+        ENGAGEMENT_RANKING_REFRESHER=False,
+    )
     lines = []
     spec = [
         ("a", "头条", ["国家援疆"], "2026-11-20T08:00:00+00:00"),
@@ -183,6 +188,8 @@ def test_many_workers_asking_at_once_rebuild_once(site) -> None:
 
 def test_cold_reads_are_built_by_the_refresher_not_the_request(site) -> None:
     app, clock = site
+    refresher = app.extensions["engagement.leaderboards"].refresher
+    refresher.enabled = True
     views_at(app, clock, "a", T0, 2)
     out: list[dict] = []
 

@@ -54,13 +54,15 @@ STORIES = [
     (
         "en-chip-1",
         "Chipmaker reports record quarterly revenue",
-        "The chipmaker said demand for processors and graphics chips from data centers drove record revenue.",
+        "The chipmaker said demand for processors and graphics chips from data centers "
+        "drove record revenue.",
         "Tech",
     ),
     (
         "en-chip-2",
         "New graphics processors announced",
-        "A new line of graphics processors and data center chips was announced, promising faster AI training.",
+        "A new line of graphics processors and data center chips was announced, "
+        "promising faster AI training.",
         "Tech",
     ),
     (
