@@ -12,6 +12,8 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:st:total`` / ``eng:{rk}:st:h:<n>``  traffic numbers: counted, repeat, bots
 ``eng:{rk}:pending`` / ``eng:{rk}:pending_r``  deltas and reader choices not yet in SQL
 ``eng:{rk}:epoch``           present while Redis holds the same history as SQL
+``eng:{rk}:co:<id>``         sorted set: other article id -> readers who read both
+``eng:{rk}:rv:<reader>``     list: the reader's last few counted articles (a day)
 
 A metric is ``views``, ``reactions`` or a mood key; a scope is ``all`` or
 ``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
@@ -152,6 +154,21 @@ def pub_key() -> str:
     return rank_prefix() + "pub"
 
 
+def coview_key(article_id: int) -> str:
+    return f"{rank_prefix()}co:{article_id}"
+
+
+def coviews(client: Any, article_ids: Sequence[int], n: int) -> dict[int, list[tuple[int, int]]]:
+    """Each article's ``n`` most co-read articles with their counts (one round trip)."""
+    pipe = client.pipeline(transaction=False)
+    for article_id in article_ids:
+        pipe.zrange(coview_key(article_id), 0, n - 1, desc=True, withscores=True)
+    return {
+        article_id: [(int(other), int(count)) for other, count in reply]
+        for article_id, reply in zip(article_ids, pipe.execute(), strict=True)
+    }
+
+
 def epoch_key() -> str:
     return rank_prefix() + "epoch"
 
@@ -235,6 +252,22 @@ redis.call('PFADD', RK .. 'u:h:' .. hour, reader)
 redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
 redis.call('ZADD', RK .. 'pub', ARGV[7], id)
 bump(id, 'views', split(ARGV[6], ','), now, 1, ARGV[7])
+-- Co-views: this article and each of the reader's last few, read by one more reader.
+local recent = RK .. 'rv:' .. reader
+for _, other in ipairs(redis.call('LRANGE', recent, 0, 4)) do
+  if other ~= id then
+    for _, pair in ipairs({{id, other}, {other, id}}) do
+      local key = RK .. 'co:' .. pair[1]
+      redis.call('ZINCRBY', key, 1, pair[2])
+      redis.call('ZREMRANGEBYRANK', key, 0, -101)
+      redis.call('EXPIRE', key, 30 * 86400)
+    end
+  end
+end
+redis.call('LREM', recent, 0, id)
+redis.call('LPUSH', recent, id)
+redis.call('LTRIM', recent, 0, 4)
+redis.call('EXPIRE', recent, 86400)
 stat(now, 'views_counted')
 return {1, views}
 """

@@ -34,6 +34,7 @@ from .counters import COUNTER_FIELDS
 from .extensions import db, redis_store
 from .models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
 from .refs import ref_for
+from .related import coviews
 
 log = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)
@@ -161,11 +162,14 @@ def flush(client: Any | None = None) -> FlushReport:
             counters.set_epoch(client, datetime.now(UTC).isoformat())
     if counters.take_snapshot(client, uuid.uuid4().hex) < 0:
         raise RestoreInProgress("Redis lost its data during the flush; run it again")
+    viewed: set[int] = set()
     for flush_id in counters.open_snapshots(client):
         snapshot = counters.read_snapshot(client, flush_id)
         report.snapshots += 1
         apply_snapshot(snapshot, report)
         counters.drop_snapshot(client, flush_id)
+        viewed.update(a for a, _, metric in snapshot.deltas if metric == "views")
+    coviews.fold(client, viewed)
     return report
 
 

@@ -205,3 +205,31 @@ def test_article_page_shows_suggestions(corpus: Flask) -> None:
     section = section[: section.index("</section>")]
     assert "/articles/house-2" in section or "/articles/house-3" in section
     assert "/articles/house-1" not in section
+
+
+def test_readers_also_read_joins_the_suggestions(corpus: Flask) -> None:
+    from tests.helpers import reader_client, view
+
+    assert "en-food-1" not in related(corpus, "nba-1", 3)
+    for i in range(30):
+        reader = reader_client(corpus, address=f"198.51.100.{i}")
+        assert view(reader, "nba-1").json["counted"] is True
+        assert view(reader, "en-food-1").json["counted"] is True
+    assert corpus.test_cli_runner().invoke(args=["flush-counters"]).exit_code == 0
+    found = related(corpus, "nba-1", 3)
+    assert "en-food-1" in found, "thirty readers of both make it a suggestion"
+    assert "nba-1" in related(corpus, "en-food-1", 3)
+    with corpus.app_context():
+        sources = set(db.session.scalars(sa.select(RelatedArticle.source)))
+    assert sources == {"content", "coview"}
+
+
+def test_a_few_coreaders_are_not_enough(corpus: Flask) -> None:
+    from tests.helpers import reader_client, view
+
+    for i in range(3):
+        reader = reader_client(corpus, address=f"198.51.100.{i}")
+        view(reader, "nba-1")
+        view(reader, "en-food-1")
+    corpus.test_cli_runner().invoke(args=["flush-counters"])
+    assert "en-food-1" not in related(corpus, "nba-1", 3)
