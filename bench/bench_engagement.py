@@ -30,28 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SLUG = "kashi-orchard-cooperative"
 # Commands our Lua scripts run inside one EVALSHA: not round trips of their own.
-SCRIPT_INNER = {
-    "get",
-    "set",
-    "hget",
-    "hset",
-    "hdel",
-    "hincrby",
-    "zincrby",
-    "zrem",
-    "expireat",
-    "pfadd",
-    "exists",
-    "rename",
-    "sadd",
-    "hsetnx",
-    "incrby",
-    "pexpire",
-    "expire",
-    "incr",
-    "ttl",
-    "pttl",
-}
+SCRIPT_INNER = set(
+    "get set hget hset hdel hincrby zincrby zrem expireat pfadd exists rename sadd hsetnx "
+    "incrby pexpire expire incr ttl pttl zadd lpush lrange lrem ltrim zremrangebyrank "
+    "zunionstore zinterstore del".split()
+)
 
 
 def free_port() -> int:
@@ -255,6 +238,7 @@ def main() -> None:
                 "new_reader_view",
             ),
             ("reaction switch", f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
+            ("ranking read (24h, top 10)", "/api/v1/rankings?window=24h&limit=10", None),
             ("article page", f"/articles/{SLUG}", None),
         ]
         rows = [("bare Flask hello world (ceiling)", ceiling_row)]

@@ -66,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     refs.init_app(app)
     readers.init_app(app)
     templating.init_app(app)
+    pages.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(widgets.bp)

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from . import counters, readers, refs
 from .counters import ArticleRef, ReactionState
 from .extensions import RedisUnavailable, db, limiter, redis_store
-from .leaderboards import BadParameter, leaderboards, parse_query
+from .leaderboards import BadParameter, Board, Query, leaderboards, parse_query
 from .models import Article
 from .moods import MOOD_KEYS
 from .openapi import spec
@@ -202,9 +202,28 @@ def get_rankings() -> Response:
         query = parse_query(request.args)
     except BadParameter as exc:
         raise ApiError(400, exc.code, exc.message) from None
-    board = leaderboards().board(query.ranking)
+    boards = leaderboards()
+    board = boards.board(query.ranking)
     limit = query.limit
-    payload = {
+    etag = f"{board.generation}-{board.ranking.name}-{limit}"
+    max_age = max(1, int(current_app.config["ENGAGEMENT_RANKING_MAX_AGE"]) // 2)
+    # The body only changes with the board's generation: serialise it once.
+    key = (etag, request.host_url, query.category or "")
+    body = boards.responses.get(key)
+    if body is None:
+        body = boards.responses[key] = json.dumps(
+            ranking_payload(query, board), ensure_ascii=False, separators=(",", ":")
+        ).encode()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.make_conditional(request)
+    return response
+
+
+def ranking_payload(query: Query, board: Board) -> dict[str, Any]:
+    return {
         "window": query.ranking.window,
         "metric": query.ranking.metric,
         "category": query.category,
@@ -218,11 +237,9 @@ def get_rankings() -> Response:
                 "score": item.score,
                 "published_at": item.published_at.isoformat(),
             }
-            for item in board.items[:limit]
+            for item in board.items[: query.limit]
         ],
     }
-    max_age = max(1, int(current_app.config["ENGAGEMENT_RANKING_MAX_AGE"]) // 2)
-    return public_json(payload, f"{board.generation}-{board.ranking.name}-{limit}", max_age)
 
 
 @bp.get("/articles/<slug>/related")

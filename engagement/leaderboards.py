@@ -60,6 +60,8 @@ class Leaderboards:
         )
         self.summaries: TTLCache[int, _Summary] = TTLCache(maxsize=100_000, ttl=300)
         self.scopes: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=60)
+        # Serialised API bodies keyed by board generation (see api.get_rankings).
+        self.responses: TTLCache[tuple[str, ...], bytes] = TTLCache(maxsize=4096, ttl=60)
 
         def clock() -> float:
             with app.app_context():

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from cachetools import TTLCache
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -16,12 +18,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from . import counters, readers, refs
 from .counters import ReactionState
 from .extensions import RedisUnavailable, db, limiter, redis_store
 from .leaderboards import leaderboards
-from .models import Article, Category, FeaturedTopic, GallerySlide
+from .models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
 from .moods import MOOD_KEYS, MOODS
 from .rankings import Ranking
 from .related import store as related
@@ -40,6 +44,7 @@ def latest(limit: int, exclude: int | None = None) -> list[Article]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+SIDEBAR_CACHE = "engagement.sidebar"
 RANKING_TABS = (("24h", "24小时"), ("7d", "7天"), ("30d", "30天"))
 
 
@@ -71,16 +76,36 @@ def hot_list(size: int = 5) -> tuple[Any, ...]:
 
 
 def sidebar() -> dict[str, Any]:
-    """The regions every page's sidebar shows: 特别关注, 魅力新疆, 新闻排行."""
-    topics = db.session.scalars(sa.select(FeaturedTopic).order_by(FeaturedTopic.position))
-    slides = db.session.scalars(sa.select(GallerySlide).order_by(GallerySlide.position))
-    panels = ranking_panels()
-    return {
-        "featured_topics": list(topics),
-        "gallery": list(slides),
-        "ranking_panels": panels,
-        "ranking": [] if panels else latest(RANKING_SIZE),
-    }
+    """The sidebar every page shows (特别关注, 魅力新疆, 新闻排行), rendered once
+    per worker for half of ``ENGAGEMENT_RANKING_MAX_AGE``: the same for every
+    page and reader, and the costliest part of a page to render."""
+    cache: TTLCache[str, Markup] = current_app.extensions[SIDEBAR_CACHE]
+    html = cache.get(request.host_url)
+    if html is None:
+        topics = db.session.scalars(
+            sa.select(FeaturedTopic)
+            .options(selectinload(FeaturedTopic.links).joinedload(FeaturedLink.article))
+            .order_by(FeaturedTopic.position)
+        )
+        slides = db.session.scalars(sa.select(GallerySlide).order_by(GallerySlide.position))
+        panels = ranking_panels()
+        html = Markup(
+            render_template(
+                "sidebar.html",
+                featured_topics=list(topics),
+                gallery=list(slides),
+                ranking_panels=panels,
+                ranking=[] if panels else latest(RANKING_SIZE),
+            )
+        )
+        if panels is not None:  # keep retrying while Redis is down
+            cache[request.host_url] = html
+    return {"sidebar_html": html}
+
+
+def init_app(app: Flask) -> None:
+    ttl = max(1.0, app.config["ENGAGEMENT_RANKING_MAX_AGE"] / 2)
+    app.extensions[SIDEBAR_CACHE] = TTLCache(maxsize=64, ttl=ttl)
 
 
 def nav_categories() -> list[Category]:

@@ -1,0 +1,130 @@
+"""Does a ranking read stay cheap as the site grows?
+
+For 1k, 100k and 1M ranked articles: fills 24 hourly view buckets in a
+throwaway Redis, builds the 24h ranking once (the refresher's work) and then
+times the read a request does (one pipeline: ZRANGE ... REV LIMIT 10, the build
+time, the 'wanted' mark). Prints p50/p99 read latency, the build time and
+Redis memory per ranked article.
+
+    .venv/bin/python bench/bench_rankings_scale.py [--sizes 1000,100000,1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engagement import counters, rankings  # noqa: E402
+from engagement.embedded_redis import server_binary  # noqa: E402
+
+NOW = 1_893_456_000.0 + 1800  # in the future: bucket expiry follows the real clock
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fill(client: redis.Redis, size: int, rng: random.Random) -> None:
+    hour = int(NOW // 3600)
+    pipe = client.pipeline(transaction=False)
+    pub = {}
+    for article in range(1, size + 1):
+        pub[article] = rng.random() * 0.5
+    for start in range(1, size + 1, 10_000):
+        chunk = range(start, min(size, start + 9_999) + 1)
+        pipe.zadd(counters.pub_key(), {str(a): pub[a] for a in chunk})
+        # Each article is read in a few of the last 24 hours (long-tail counts).
+        for b in range(24):
+            members = {str(a): int(rng.paretovariate(1.2)) for a in chunk if rng.random() < 0.15}
+            if members:
+                pipe.zadd(counters.bucket_key("views", "all", "h1", hour - b), members)
+        pipe.execute()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--reads", type=int, default=3000)
+    args = parser.parse_args()
+    binary = shutil.which("redis-server") or server_binary()
+    print(f"ranking read at scale; {args.reads} reads each; redis {binary}")
+    print()
+    print(
+        "| articles ranked | read p50 ms | read p99 ms | vs 1k (p50) | build 24h ms "
+        "| Redis bytes per article |"
+    )
+    print("|---|---|---|---|---|---|")
+    base = None
+    for size in (int(s) for s in args.sizes.split(",")):
+        tmp = Path(tempfile.mkdtemp(prefix="engagement-rank-bench-"))
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            client = redis.Redis(port=port, decode_responses=True, socket_timeout=120)
+            for _ in range(100):
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+            before = client.info("memory")["used_memory"]
+            fill(client, size, random.Random(size))
+            r = rankings.Ranking("24h", "views")
+            started = time.perf_counter()
+            rankings.build(client, r, NOW)
+            build_ms = (time.perf_counter() - started) * 1000
+            used = client.info("memory")["used_memory"] - before
+            latencies = []
+            for _ in range(args.reads):
+                started = time.perf_counter()
+                stored = rankings.read(client, r, 10, NOW)
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert stored is not None and len(stored.entries) == 10
+            p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+            base = base or p50
+            print(
+                f"| {size:,} | {p50:.3f} | {p99:.3f} | {p50 / base:.2f} | {build_ms:.0f} "
+                f"| {used / size:.0f} |"
+            )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
