@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .moods import MOOD_KEYS
+from .rankings import MAX_ITEMS, METRICS, WINDOWS
 
 SLUG = {
     "name": "slug",
@@ -37,6 +38,16 @@ WRITE_ERRORS = {
     "403": _error("A foreign Origin (`origin_not_allowed`)."),
     "413": _error("The body is over 16 KiB (`payload_too_large`)."),
 }
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
 
 
 def spec() -> dict[str, Any]:
@@ -80,6 +91,59 @@ def spec() -> dict[str, Any]:
                     "responses": {
                         "200": _ok("The counts after the change.", "Reactions"),
                         **reaction_ops_errors,
+                    },
+                },
+            },
+            "/rankings": {
+                "get": {
+                    "operationId": "getRankings",
+                    "summary": "新闻排行: the top articles of a sliding window.",
+                    "parameters": [
+                        _query(
+                            "window",
+                            {"type": "string", "enum": list(WINDOWS), "default": "24h"},
+                            "Sliding window.",
+                        ),
+                        _query(
+                            "metric",
+                            {"type": "string", "enum": list(METRICS), "default": "views"},
+                            "What is counted.",
+                        ),
+                        _query("category", {"type": "string"}, "A category slug."),
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_ITEMS, "default": 10},
+                            "Items.",
+                        ),
+                    ],
+                    "responses": {
+                        "200": _ok("The ranking.", "Ranking"),
+                        "304": {"description": "Not modified (If-None-Match)."},
+                        "400": _error(
+                            "A bad parameter (`invalid_window`, `invalid_metric`, "
+                            "`invalid_limit`, `unknown_category`)."
+                        ),
+                        "503": _error("Redis is unavailable."),
+                    },
+                }
+            },
+            "/articles/{slug}/related": {
+                "parameters": [SLUG],
+                "get": {
+                    "operationId": "getRelated",
+                    "summary": "相关文章: suggestions, best first, never the article itself.",
+                    "parameters": [
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+                            "Items.",
+                        ),
+                    ],
+                    "responses": {
+                        "200": _ok("The suggestions.", "Related"),
+                        "304": {"description": "Not modified (If-None-Match)."},
+                        "400": _error("A bad `limit` (`invalid_limit`)."),
+                        "404": _error("Unknown article (`article_not_found`)."),
                     },
                 },
             },
@@ -128,6 +192,58 @@ def spec() -> dict[str, Any]:
                         "article": {"type": "string"},
                         "counted": {"type": "boolean"},
                         "views": {"type": "integer", "minimum": 0},
+                    },
+                },
+                "Ranking": {
+                    "type": "object",
+                    "required": ["window", "metric", "category", "generated_at", "items"],
+                    "properties": {
+                        "window": {"type": "string"},
+                        "metric": {"type": "string"},
+                        "category": {"type": ["string", "null"]},
+                        "generated_at": {"type": "string", "format": "date-time"},
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": [
+                                    "rank",
+                                    "slug",
+                                    "title",
+                                    "url",
+                                    "score",
+                                    "published_at",
+                                ],
+                                "properties": {
+                                    "rank": {"type": "integer", "minimum": 1},
+                                    "slug": {"type": "string"},
+                                    "title": {"type": "string"},
+                                    "url": {"type": "string"},
+                                    "score": {"type": "number"},
+                                    "published_at": {"type": "string", "format": "date-time"},
+                                },
+                            },
+                        },
+                    },
+                },
+                "Related": {
+                    "type": "object",
+                    "required": ["article", "items"],
+                    "properties": {
+                        "article": {"type": "string"},
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["slug", "title", "url", "score"],
+                                "properties": {
+                                    "slug": {"type": "string"},
+                                    "title": {"type": "string"},
+                                    "url": {"type": "string"},
+                                    "score": {"type": "number"},
+                                },
+                            },
+                        },
                     },
                 },
                 "Error": {

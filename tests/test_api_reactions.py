@@ -172,7 +172,12 @@ def test_openapi_document(demo: Flask) -> None:
     assert response.status_code == 200
     doc = response.json
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/articles/{slug}/reactions", "/articles/{slug}/views"}
+    assert set(doc["paths"]) == {
+        "/articles/{slug}/reactions",
+        "/articles/{slug}/views",
+        "/articles/{slug}/related",
+        "/rankings",
+    }
     assert doc["components"]["schemas"]["Mood"]["enum"] == list(MOOD_KEYS)
 
 

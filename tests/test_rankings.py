@@ -269,3 +269,18 @@ def test_limit_and_shape(site) -> None:
     item = payload["items"][0]
     assert set(item) == {"rank", "slug", "title", "url", "score", "published_at"}
     assert item["url"] == "http://localhost/articles/d"
+
+
+def test_sidebar_shows_the_rankings(site) -> None:
+    app, clock = site
+    views_at(app, clock, "c", T0, 2)
+    views_at(app, clock, "a", T0)
+    react(reader_client(app, address="198.51.100.9"), "b", "angry")
+    for window, metric in [("24h", "views"), ("7d", "views"), ("30d", "views"), ("24h", "angry")]:
+        ranking(app, window=window, metric=metric)
+    html = app.test_client().get("/articles/d").get_data(as_text=True)
+    panel = html[html.index('id="rank-24h"') : html.index('id="rank-7d"')]
+    assert panel.index("Article c") < panel.index("Article a")
+    angry = html[html.index('id="mood-rank-angry"') :]
+    assert "Article b" in angry[: angry.index("</div>")]
+    assert "最多愤怒" in html
