@@ -263,6 +263,8 @@ class Refresher:
 
     def request(self, r: Ranking, timeout: float = 2.0) -> None:
         """Ask for a cold ranking and wait (bounded) until some process built it."""
+        if not self.enabled:
+            return
         self.ensure_started()
         deadline = time.monotonic() + timeout
         client = self.client_getter()
