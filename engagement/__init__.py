@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
 
-    from .extensions import db, limiter, migrate, redis_store
+    from .extensions import csrf, db, limiter, migrate, redis_store
 
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     redis_store.init_app(app)
+    configure_sessions(app)
     configure_limiter(app)
     limiter.init_app(app)
     # Only decorated routes are limited (no default or application limits), and
@@ -48,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     from . import (
+        admin,
         api,
         cli,
         errors,
@@ -70,10 +74,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(widgets.bp)
+    app.register_blueprint(admin.bp)
+    csrf.exempt(api.bp)
+    csrf.exempt(pages.react)
     app.register_blueprint(health.bp)
     errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def configure_sessions(app: Flask) -> None:
+    """Operators' session cookie: HttpOnly, SameSite=Lax, Secure outside development."""
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", not (app.debug or app.testing))
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
 
 
 def configure_limiter(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import time
 from pathlib import Path
 from typing import IO
@@ -16,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import MIGRATIONS, counters, embedded_redis, writebehind
 from .extensions import db, redis_store
 from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
-from .models import Article, ArticleStats
+from .models import Article, ArticleStats, Operator
 from .related import store as related
 
 BATCH = 200
@@ -57,6 +59,9 @@ def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True)
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(create_operator)
+    app.cli.add_command(delete_operator)
+    app.cli.add_command(list_operators)
     app.cli.add_command(rebuild_related)
     app.cli.add_command(flush_counters)
     app.cli.add_command(restore_counters)
@@ -111,6 +116,63 @@ def seed_demo(if_empty: bool) -> None:
         raise click.ClickException(f"demo content is broken: {report.errors}")
     seed_furniture()
     click.echo(f"demo content loaded: {report.created + report.updated} articles")
+
+
+MIN_PASSWORD = 10
+
+
+def _read_password() -> str:
+    """Twice at a terminal; one line from standard input otherwise (scripts)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    return str(password)
+
+
+@click.command("create-operator")
+@click.argument("username")
+@with_appcontext
+def create_operator(username: str) -> None:
+    """Create an operator account, or set a new password for an existing one."""
+    from .admin.auth import set_password
+
+    username = username.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]{2,64}", username):
+        raise click.ClickException("a username is 2-64 letters, digits or . _ @ -")
+    password = _read_password()
+    operator = db.session.scalar(sa.select(Operator).where(Operator.username == username))
+    created = operator is None
+    if operator is None:
+        operator = Operator(username=username)
+        db.session.add(operator)
+    set_password(operator, password)
+    db.session.commit()
+    click.echo(f"operator {username} {'created' if created else 'password changed'}")
+
+
+@click.command("delete-operator")
+@click.argument("username")
+@with_appcontext
+def delete_operator(username: str) -> None:
+    """Delete an operator account."""
+    operator = db.session.scalar(sa.select(Operator).where(Operator.username == username))
+    if operator is None:
+        raise click.ClickException(f"no operator {username!r}")
+    db.session.delete(operator)
+    db.session.commit()
+    click.echo(f"operator {username} deleted")
+
+
+@click.command("list-operators")
+@with_appcontext
+def list_operators() -> None:
+    """List operator accounts and when they last logged in."""
+    for operator in db.session.scalars(sa.select(Operator).order_by(Operator.username)):
+        last = operator.last_login_at.isoformat() if operator.last_login_at else "never"
+        click.echo(f"{operator.username}\tlast login: {last}")
 
 
 @click.command("rebuild-related")

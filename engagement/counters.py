@@ -308,6 +308,7 @@ else
     bump(id, mood, scopes, now, 1, frac)
     bump(id, 'reactions', scopes, now, 1, frac)
     redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, mood .. '|' .. now)
+    stat(now, 'r_' .. mood)
   else
     redis.call('HDEL', A .. 'r', reader)
     redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, '-')
@@ -407,6 +408,36 @@ return restored
 )
 
 
+# ARGV: prefix, article id, scopes, now, then the metric names.
+# Takes an article out of every counter, bucket and pending delta (after a bot
+# attack, say); the caller clears its SQL record in the same breath.
+_LUA_RESET = (
+    _LUA_LIB
+    + """
+local id, scopes, now = ARGV[2], split(ARGV[3], ','), tonumber(ARGV[4])
+local A = P .. ':{a' .. id .. '}:'
+redis.call('DEL', A .. 'c', A .. 'r')
+for m = 5, #ARGV do
+  for _, scope in ipairs(scopes) do
+    redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':total', id)
+    for _, g in ipairs(GRAINS) do
+      local current = math.floor(now / g[2])
+      for n = current - g[3], current do
+        redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':' .. g[1] .. ':' .. n, id)
+      end
+    end
+  end
+end
+for _, key in ipairs({RK .. 'pending', RK .. 'pending_r'}) do
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, #id + 1) == id .. ':' then redis.call('HDEL', key, field) end
+  end
+end
+return 1
+"""
+)
+
+
 class Scripts:
     """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
 
@@ -416,6 +447,7 @@ class Scripts:
         self.snapshot = client.register_script(_LUA_SNAPSHOT)
         self.restore_counts = client.register_script(_LUA_RESTORE_COUNTS)
         self.restore_readers = client.register_script(_LUA_RESTORE_READERS)
+        self.reset = client.register_script(_LUA_RESET)
 
 
 _scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()
@@ -520,14 +552,45 @@ def traffic_stats(client: Any, hours: Iterable[int] | None = None) -> dict[str, 
     """Traffic numbers, all-time or summed over the given hour indexes."""
     if hours is None:
         return {k: int(v) for k, v in client.hgetall(stats_key()).items()}
+    totals: dict[str, int] = {}
+    for hour in hourly_stats(client, list(hours)):
+        for k, v in hour.items():
+            totals[k] = totals.get(k, 0) + v
+    return totals
+
+
+def reset_article(client: Any, ref: ArticleRef, now: float) -> None:
+    """Zero an article's counts everywhere in Redis (see the reset script)."""
+    scripts(client).reset(
+        keys=[counts_key(ref.id)],
+        args=[PREFIX, ref.id, ",".join(ref.scopes), now, *METRICS],
+    )
+
+
+def hourly_stats(client: Any, hours: Sequence[int]) -> list[dict[str, int]]:
+    """Traffic numbers of each given hour index (one round trip)."""
     pipe = client.pipeline(transaction=False)
     for hour in hours:
         pipe.hgetall(stats_key(hour))
-    totals: dict[str, int] = {}
-    for reply in pipe.execute():
-        for k, v in reply.items():
-            totals[k] = totals.get(k, 0) + int(v)
-    return totals
+    return [{k: int(v) for k, v in reply.items()} for reply in pipe.execute()]
+
+
+def unique_readers(client: Any, kind: str, indexes: Sequence[int]) -> int:
+    """Distinct readers over hours (``h``) or days (``d``): a merged HyperLogLog count."""
+    keys = [site_uniques_key(kind, i) for i in indexes]
+    return int(client.pfcount(*keys)) if keys else 0
+
+
+def article_series(
+    client: Any, article_id: int, metrics: Sequence[str], grain: str, indexes: Sequence[int]
+) -> dict[str, list[int]]:
+    """An article's count per bucket, per metric, from the ranking buckets."""
+    pipe = client.pipeline(transaction=False)
+    for metric in metrics:
+        for n in indexes:
+            pipe.zscore(bucket_key(metric, "all", grain, n), article_id)
+    replies = iter(pipe.execute())
+    return {m: [int(float(next(replies) or 0)) for _ in indexes] for m in metrics}
 
 
 # --- write-behind -------------------------------------------------------------

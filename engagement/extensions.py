@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 from . import embedded_redis
@@ -32,6 +33,9 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+# Token CSRF for the operators' forms; the JSON API checks Origin instead and
+# the readers' reaction forms check Fetch Metadata (their pages are cached).
+csrf = CSRFProtect()
 
 
 class RedisHolder:

@@ -6,8 +6,9 @@ Vocabulary after the leaderboard libraries: :meth:`Leaderboards.top`,
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,11 +18,30 @@ from flask import Flask, current_app
 
 from . import rankings
 from .extensions import db, redis_store
-from .models import Article, Category
+from .models import Article, Category, RankingPin
 from .rankings import MAX_ITEMS, Ranking, Refresher
 from .tracking import now
 
 EXTENSION = "engagement.leaderboards"
+EXCLUSION_SLACK = 20
+
+
+def edit(
+    entries: tuple[tuple[int, float], ...],
+    excluded: frozenset[int],
+    pins: Iterable[tuple[int, int]],
+) -> list[tuple[int, float]]:
+    """Apply editorial controls: drop excluded articles, put pinned ones in place.
+
+    A pin wins over an exclusion; a pinned article keeps its own score.
+    """
+    pinned = list(pins)
+    pinned_ids = {article for _, article in pinned}
+    scores = dict(entries)
+    out = [(a, s) for a, s in entries if a not in excluded and a not in pinned_ids]
+    for position, article in sorted(pinned):
+        out.insert(min(max(position, 1) - 1, len(out)), (article, scores.get(article, 0.0)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,9 @@ class Leaderboards:
             TTLCache(maxsize=4096, ttl=max_age / 2) if max_age > 0 else None
         )
         self.summaries: TTLCache[int, _Summary] = TTLCache(maxsize=100_000, ttl=300)
+        self.editorial_cache: TTLCache[
+            str, tuple[frozenset[int], dict[str, list[tuple[int, int]]], str]
+        ] = TTLCache(maxsize=1, ttl=max(1.0, max_age / 2))
         self.scopes: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=60)
         # Serialised API bodies keyed by board generation (see api.get_rankings).
         self.responses: TTLCache[tuple[str, ...], bytes] = TTLCache(maxsize=4096, ttl=60)
@@ -75,19 +98,50 @@ class Leaderboards:
                 found = self.boards.get(r)
             if found is not None:
                 return found
+        # Read beyond MAX_ITEMS so that excluded articles leave no gaps.
+        depth = MAX_ITEMS + EXCLUSION_SLACK
         with redis_store.guard() as client:
-            stored = rankings.read(client, r, MAX_ITEMS, now())
+            stored = rankings.read(client, r, depth, now())
             if stored is None:
                 self.refresher.request(r)
-                stored = rankings.read(client, r, MAX_ITEMS, now())
+                stored = rankings.read(client, r, depth, now())
         if stored is None:
             return Board(r, "pending", now(), ())
         self.refresher.ensure_started()
-        board = Board(r, stored.generation, stored.generated_at, self._items(r, stored.entries))
+        excluded, pins, version = self.editorial()
+        entries = edit(stored.entries, excluded, pins.get(r.name, ()))[:MAX_ITEMS]
+        generation = f"{stored.generation}.{version}"
+        board = Board(r, generation, stored.generated_at, self._items(r, tuple(entries)))
         if self.boards is not None:
             with self.lock:
                 self.boards[r] = board
         return board
+
+    def editorial(self) -> tuple[frozenset[int], dict[str, list[tuple[int, int]]], str]:
+        """Excluded article ids and pins per ranking, cached like the boards."""
+        with self.lock:
+            found = self.editorial_cache.get("editorial")
+        if found is not None:
+            return found
+        excluded = frozenset(
+            db.session.scalars(sa.select(Article.id).where(Article.ranking_excluded))
+        )
+        pins: dict[str, list[tuple[int, int]]] = {}
+        for pin in db.session.scalars(sa.select(RankingPin).order_by(RankingPin.position)):
+            pins.setdefault(pin.ranking, []).append((pin.position, pin.article_id))
+        digest = hashlib.sha256(repr((sorted(excluded), sorted(pins.items()))).encode())
+        found = (excluded, pins, digest.hexdigest()[:8])
+        with self.lock:
+            self.editorial_cache["editorial"] = found
+        return found
+
+    def forget(self) -> None:
+        """Drop this worker's caches after an editorial change (others follow within
+        half of ENGAGEMENT_RANKING_MAX_AGE)."""
+        with self.lock:
+            self.editorial_cache.clear()
+            if self.boards is not None:
+                self.boards.clear()
 
     def top(self, r: Ranking, n: int) -> tuple[Item, ...]:
         return self.board(r).items[:n]

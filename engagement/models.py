@@ -78,6 +78,8 @@ class Article(db.Model):  # type: ignore[name-defined]
     author: Mapped[str | None] = mapped_column(sa.String(200))
     image_url: Mapped[str | None] = mapped_column(sa.String(1000))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Editorial control: kept out of every ranking (counting goes on).
+    ranking_excluded: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -210,3 +212,47 @@ class RelatedArticle(db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
     score: Mapped[float] = mapped_column(sa.Float)
+
+
+class Operator(db.Model):  # type: ignore[name-defined]
+    """Someone who may see the dashboard; the password is kept only as a hash."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined]
+    """One editorial action: who did what to which article, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(32))
+    article_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    article: Mapped[Article | None] = relationship()
+
+
+class RankingPin(db.Model):  # type: ignore[name-defined]
+    """An article an editor fixed at a position of one ranking."""
+
+    __tablename__ = "ranking_pins"
+    __table_args__ = (sa.UniqueConstraint("ranking", "article_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ranking: Mapped[str] = mapped_column(sa.String(64), index=True)  # "24h:views:all"
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    article: Mapped[Article] = relationship()

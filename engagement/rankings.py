@@ -297,3 +297,9 @@ class Refresher:
                 self.app.logger.warning("ranking refresh failed", exc_info=True)
             self.wake.wait(interval)
             self.wake.clear()
+
+
+def read_all(client: Any, r: Ranking) -> list[tuple[int, float]]:
+    """Every article of a stored result with its score (exports, not requests)."""
+    entries = client.zrange(result_key(r), 0, -1, desc=True, withscores=True)
+    return [(int(member), float(score)) for member, score in entries]

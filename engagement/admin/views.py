@@ -1,0 +1,272 @@
+"""Dashboard, per-article page, editorial controls, audit list and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from .. import counters
+from ..extensions import RedisUnavailable, db, redis_store
+from ..leaderboards import leaderboards
+from ..models import (
+    Article,
+    ArticleDaily,
+    ArticleStats,
+    AuditEntry,
+    Category,
+    RankingPin,
+    ReaderReaction,
+)
+from ..moods import MOODS
+from ..rankings import Ranking
+from ..refs import ref_for
+from ..related import store as related
+from ..tracking import now
+from . import bp
+from .auth import current_operator
+from .charts import line_chart
+from .stats import SORTS, WINDOWS, export_rows, overview, top_articles
+
+EXPORT_WINDOWS = ("24h", "7d", "30d", "all")
+PIN_RANKINGS = [f"{w}:{m}:all" for w in ("24h", "7d", "30d") for m in ("views", "hot")]
+
+
+def _choice(name: str, default: str, allowed: tuple[str, ...] | dict[str, str]) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        abort(400, description=f"参数 {name} 无效。")
+    return value
+
+
+def _scope() -> tuple[str, str | None]:
+    category = request.args.get("category") or None
+    scope = leaderboards().scope_for(category)
+    if scope is None:
+        abort(400, description="没有这个栏目。")
+    return scope, category
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    window = _choice("window", "24h", WINDOWS)
+    sort = _choice("sort", "views", SORTS)
+    scope, category = _scope()
+    try:
+        with redis_store.guard() as client:
+            numbers = overview(client, window)
+        table = top_articles(window, sort, scope)
+        redis_down = False
+    except RedisUnavailable:
+        numbers, table, redis_down = None, [], True
+    chart = (
+        line_chart(
+            f"{WINDOWS[window]}的阅读与表态",
+            numbers.labels,
+            [("阅读", numbers.views_series), ("表态", numbers.reactions_series)],
+            "trend",
+        )
+        if numbers
+        else None
+    )
+    categories = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
+    return render_template(
+        "admin/dashboard.html",
+        operator=current_operator(),
+        window=window,
+        windows=WINDOWS,
+        sort=sort,
+        sorts=SORTS,
+        category=category,
+        categories=list(categories),
+        numbers=numbers,
+        chart=chart,
+        table=table,
+        moods=MOODS,
+        redis_down=redis_down,
+    )
+
+
+def _article(slug: str) -> Article:
+    return db.first_or_404(sa.select(Article).where(Article.slug == slug))
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str) -> ResponseReturnValue:
+    item = _article(slug)
+    current = int(now() // counters.HOUR)
+    hours = list(range(current - 24 * 7 + 1, current + 1))
+    try:
+        with redis_store.guard() as client:
+            totals = counters.article_counts(client, item.id)
+            series = counters.article_series(client, item.id, ("views", "reactions"), "h1", hours)
+            boards = leaderboards()
+            ranks = {}
+            for window in ("24h", "7d", "30d", "all"):
+                r = Ranking(window, "views")
+                listed = [i.rank for i in boards.board(r).items if i.article_id == item.id]
+                ranks[window] = listed[0] if listed else boards.rank_for(r, item.id)
+    except RedisUnavailable:
+        totals, series, ranks = None, None, {}
+    labels = [hour_label(h) for h in hours]
+    chart = (
+        line_chart(
+            f"《{item.title}》近7天每小时",
+            labels,
+            [("阅读", series["views"]), ("表态", series["reactions"])],
+            "article-trend",
+        )
+        if series
+        else None
+    )
+    pins = db.session.scalars(sa.select(RankingPin).where(RankingPin.article_id == item.id)).all()
+    return render_template(
+        "admin/article.html",
+        operator=current_operator(),
+        article=item,
+        totals=totals,
+        chart=chart,
+        labels=labels,
+        series=series,
+        ranks=ranks,
+        related=related.suggestions(item, 5),
+        pins=pins,
+        pin_rankings=PIN_RANKINGS,
+        moods=MOODS,
+    )
+
+
+def hour_label(hour: int) -> str:
+    moment = datetime.fromtimestamp(hour * counters.HOUR, UTC)
+    return moment.astimezone(current_app.config["ENGAGEMENT_TIMEZONE"]).strftime("%m-%d %H时")
+
+
+def _audit(action: str, article: Article | None, detail: str = "") -> None:
+    db.session.add(
+        AuditEntry(
+            operator=current_operator() or "?",
+            action=action,
+            article_id=article.id if article else None,
+            detail=detail,
+        )
+    )
+    db.session.commit()
+    leaderboards().forget()
+
+
+@bp.post("/articles/<slug>/exclude")
+def exclude(slug: str) -> ResponseReturnValue:
+    item = _article(slug)
+    item.ranking_excluded = request.form.get("excluded") == "1"
+    _audit("exclude" if item.ranking_excluded else "include", item)
+    flash("已从排行中排除。" if item.ranking_excluded else "已恢复参与排行。")
+    return redirect(url_for("admin.article", slug=slug))
+
+
+@bp.post("/articles/<slug>/pin")
+def pin(slug: str) -> ResponseReturnValue:
+    item = _article(slug)
+    ranking = request.form.get("ranking", "")
+    position = request.form.get("position", "1")
+    if ranking not in PIN_RANKINGS or not position.isdigit() or not 1 <= int(position) <= 10:
+        abort(400, description="置顶的排行或位置无效。")
+    existing = db.session.scalar(
+        sa.select(RankingPin).where(RankingPin.ranking == ranking, RankingPin.article_id == item.id)
+    )
+    if existing is None:
+        db.session.add(RankingPin(ranking=ranking, article_id=item.id, position=int(position)))
+    else:
+        existing.position = int(position)
+    _audit("pin", item, f"{ranking} #{position}")
+    flash(f"已置顶到 {ranking} 第 {position} 位。")
+    return redirect(url_for("admin.article", slug=slug))
+
+
+@bp.post("/articles/<slug>/unpin/<int:pin_id>")
+def unpin(slug: str, pin_id: int) -> ResponseReturnValue:
+    item = _article(slug)
+    found = db.get_or_404(RankingPin, pin_id)
+    if found.article_id != item.id:
+        abort(404)
+    detail = found.ranking
+    db.session.delete(found)
+    _audit("unpin", item, detail)
+    flash("已取消置顶。")
+    return redirect(url_for("admin.article", slug=slug))
+
+
+@bp.post("/articles/<slug>/reset")
+def reset(slug: str) -> ResponseReturnValue:
+    item = _article(slug)
+    try:
+        with redis_store.guard() as client:
+            before = counters.article_counts(client, item.id)
+            counters.reset_article(client, ref_for(item), now())
+    except RedisUnavailable:
+        abort(503, description="Redis 暂时不可用，无法清零。")
+    for model in (ArticleStats, ArticleDaily, ReaderReaction):
+        db.session.execute(sa.delete(model).where(model.article_id == item.id))
+    _audit("reset", item, json.dumps(before, ensure_ascii=False))
+    flash("计数已清零。")
+    return redirect(url_for("admin.article", slug=slug))
+
+
+@bp.get("/audit")
+def audit() -> ResponseReturnValue:
+    page = request.args.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        abort(400, description="页码无效。")
+    entries = db.paginate(
+        sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        page=int(page),
+        per_page=50,
+        error_out=False,
+    )
+    return render_template("admin/audit.html", operator=current_operator(), entries=entries)
+
+
+def _export() -> tuple[str, list[dict[str, object]]]:
+    window = _choice("window", "24h", EXPORT_WINDOWS)
+    scope, _ = _scope()
+    try:
+        with redis_store.guard() as client:
+            return window, export_rows(client, window, scope)
+    except RedisUnavailable:
+        abort(503, description="Redis 暂时不可用。")
+
+
+@bp.get("/stats.csv")
+def stats_csv() -> Response:
+    window, rows = _export()
+    out = io.StringIO()
+    # A byte-order mark so that spreadsheet programs read the file as UTF-8.
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["slug"])
+    writer.writeheader()
+    writer.writerows(rows)
+    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="engagement-{window}.csv"'
+    return response
+
+
+@bp.get("/stats.json")
+def stats_json() -> Response:
+    window, rows = _export()
+    return Response(
+        json.dumps({"window": window, "articles": rows}, ensure_ascii=False),
+        mimetype="application/json",
+    )
