@@ -84,11 +84,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def configure_sessions(app: Flask) -> None:
-    """Operators' session cookie: HttpOnly, SameSite=Lax, Secure outside development."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", not (app.debug or app.testing))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    """Operators' session cookie: HttpOnly, SameSite=Lax, Secure outside development
+    (serve the site over HTTPS), and a working day long."""
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    if not (app.debug or app.testing):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
 
 
 def configure_limiter(app: Flask) -> None:
