@@ -109,7 +109,7 @@ def test_login_needs_csrf_token(operator: Flask) -> None:
 
 
 def test_login_is_rate_limited(operator: Flask) -> None:
-    statuses = [login(operator, "guess number %d" % i)[1] for i in range(12)]
+    statuses = [login(operator, f"guess number {i}")[1] for i in range(12)]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
 

@@ -4,36 +4,7 @@ Every view needs a logged-in operator. Without one, a browser is sent to the
 login page and a JSON client (or a ``.json`` URL) gets 401.
 """
 
-from __future__ import annotations
+from . import auth, views
+from .blueprint import bp
 
-from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
-from werkzeug.wrappers import Response as BaseResponse
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-PUBLIC_ENDPOINTS = {"admin.login"}
-
-
-def wants_json() -> bool:
-    if request.path.endswith(".json"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
-@bp.before_request
-def require_operator() -> Response | BaseResponse | tuple[Response, int] | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or session.get("operator"):
-        return None
-    if wants_json():
-        body = {"error": {"code": "login_required", "message": "Log in as an operator first."}}
-        return jsonify(body), 401
-    return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-
-
-@bp.after_request
-def private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-from . import auth, views  # noqa: E402,F401  (routes register on bp)
+__all__ = ["auth", "bp", "views"]

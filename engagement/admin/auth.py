@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, limiter
 from ..models import Operator
-from . import bp
+from .blueprint import bp
 
 # A hash to compare against when the username is unknown, so that a wrong
 # username takes as long as a wrong password.

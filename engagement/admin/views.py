@@ -37,8 +37,8 @@ from ..rankings import Ranking
 from ..refs import ref_for
 from ..related import store as related
 from ..tracking import now
-from . import bp
 from .auth import current_operator
+from .blueprint import bp
 from .charts import line_chart
 from .stats import SORTS, WINDOWS, export_rows, overview, top_articles
 
