@@ -57,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         health,
         leaderboards,
+        metrics,
         pages,
         readers,
         refs,
@@ -67,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     writebehind.init_app(app)
     leaderboards.init_app(app)
+    metrics.init_app(app)
     refs.init_app(app)
     readers.init_app(app)
     templating.init_app(app)

@@ -75,6 +75,9 @@ class RedisHolder:
         try:
             yield state.get()
         except REDIS_ERRORS as exc:
+            from .metrics import REDIS_ERRORS as FAILURES
+
+            FAILURES.inc()
             state.down_until = time.monotonic() + BREAKER_SECONDS
             raise RedisUnavailable(str(exc)) from exc
 

@@ -12,6 +12,7 @@ from . import counters, readers
 from .bots import is_bot
 from .counters import ArticleRef, ReactionState, ViewResult
 from .extensions import redis_store
+from .metrics import REACTIONS, VIEWS
 
 
 def is_same_origin(url: str) -> bool:
@@ -44,8 +45,11 @@ def change_reaction(ref: ArticleRef, mood: str | None, toggle: bool = False) -> 
     with redis_store.guard() as client:
         if from_bot():
             counters.record_dropped(client, "reactions_bot", now(), None)
+            REACTIONS.labels("bot").inc()
             return counters.reaction_state(client, ref.id, None)
-        return counters.set_reaction(client, ref, reader, mood, now(), toggle=toggle)
+        state = counters.set_reaction(client, ref, reader, mood, now(), toggle=toggle)
+    REACTIONS.labels("changed" if state.changed else "unchanged").inc()
+    return state
 
 
 def count_view(ref: ArticleRef) -> ViewResult:
@@ -54,6 +58,9 @@ def count_view(ref: ArticleRef) -> ViewResult:
     with redis_store.guard() as client:
         if from_bot():
             views = counters.record_dropped(client, "views_bot", now(), ref.id)
+            VIEWS.labels("bot").inc()
             return ViewResult(counted=False, views=views)
         window = current_app.config["ENGAGEMENT_VIEW_WINDOW"]
-        return counters.record_view(client, ref, reader, now(), window)
+        result = counters.record_view(client, ref, reader, now(), window)
+    VIEWS.labels("counted" if result.counted else "repeat").inc()
+    return result
