@@ -25,6 +25,12 @@ run: export FLASK_DEBUG = 1
 run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
+	@# Offered once, at a terminal: a simulated week of readers for the dashboard.
+	@if [ -t 0 ] && [ ! -f instance/.traffic-offered ]; then \
+	  touch instance/.traffic-offered; \
+	  printf "Simulate a week of reader traffic for the demo? [Y/n] "; read answer; \
+	  case "$$answer" in n*|N*) ;; *) $(FLASK) simulate-traffic ;; esac; \
+	fi
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SQLite + embedded Redis in ./instance)"
 	$(FLASK) run --port $(PORT)
 

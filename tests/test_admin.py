@@ -234,3 +234,25 @@ def test_exports(admin: FlaskClient, operator: Flask) -> None:
         "reactions",
         *MOOD_KEYS,
     }
+
+
+def test_simulate_traffic_gives_the_site_shape(demo: Flask) -> None:
+    import sqlalchemy as sa
+
+    from engagement.extensions import db
+    from engagement.models import ArticleDaily
+
+    result = demo.test_cli_runner().invoke(
+        args=["simulate-traffic", "--views", "600", "--days", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "views" in result.output and "crawler requests" in result.output
+    with demo.app_context():
+        days = db.session.scalars(sa.select(ArticleDaily.day).distinct()).all()
+        assert len(days) >= 3
+        rankings.build(redis_store.client, rankings.Ranking("7d", "views"), time.time())
+    items = demo.test_client().get("/api/v1/rankings?window=7d&limit=5").json["items"]
+    assert len(items) == 5
+    scores = [i["score"] for i in items]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    assert demo.test_cli_runner().invoke(args=["simulate-traffic", "--days", "99"]).exit_code != 0

@@ -21,13 +21,16 @@ from ..counters import DAY, HOUR
 from ..extensions import db
 from ..leaderboards import leaderboards
 from ..models import Article, ArticleDaily
-from ..moods import MOOD_KEYS
+from ..moods import MOOD_KEYS, MOODS
 from ..rankings import Ranking
 from ..tracking import now
 
 WINDOWS = {"24h": "24小时", "7d": "7天", "30d": "30天", "90d": "90天"}
 REDIS_WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
-SORTS = ("views", "reactions", "hot", *MOOD_KEYS)
+SORT_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度"} | {
+    m.key: m.label for m in MOODS
+}
+SORTS = tuple(SORT_LABELS)
 EXPORT_METRICS = ("views", "reactions", *MOOD_KEYS)
 
 

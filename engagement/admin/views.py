@@ -40,7 +40,7 @@ from ..tracking import now
 from .auth import current_operator
 from .blueprint import bp
 from .charts import line_chart
-from .stats import SORTS, WINDOWS, export_rows, overview, top_articles
+from .stats import SORT_LABELS, SORTS, WINDOWS, export_rows, overview, top_articles
 
 EXPORT_WINDOWS = ("24h", "7d", "30d", "all")
 PIN_RANKINGS = [f"{w}:{m}:all" for w in ("24h", "7d", "30d") for m in ("views", "hot")]
@@ -90,7 +90,7 @@ def dashboard() -> ResponseReturnValue:
         window=window,
         windows=WINDOWS,
         sort=sort,
-        sorts=SORTS,
+        sorts=SORT_LABELS,
         category=category,
         categories=list(categories),
         numbers=numbers,
