@@ -256,3 +256,16 @@ def test_simulate_traffic_gives_the_site_shape(demo: Flask) -> None:
     scores = [i["score"] for i in items]
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
     assert demo.test_cli_runner().invoke(args=["simulate-traffic", "--days", "99"]).exit_code != 0
+
+
+def test_every_window_counts_the_same_recent_traffic(admin: FlaskClient, operator: Flask) -> None:
+    traffic(operator)
+    assert operator.test_cli_runner().invoke(args=["flush-counters"]).exit_code == 0
+    for window in ("24h", "7d", "30d", "90d"):
+        html = admin.get(f"/admin/?window={window}").get_data(as_text=True)
+        assert 'data-total="views">7<' in html, window
+        assert 'data-total="reactions">3<' in html, window
+        assert 'data-mood-total="angry">2<' in html, window
+    category = admin.get("/admin/?window=24h&category=头条&sort=angry").get_data(as_text=True)
+    table = category[category.index('class="top-table"') :]
+    assert "喀什果园合作社" in table and "阿克苏" not in table
