@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         pages,
         readers,
         refs,
+        security,
         templating,
         widgets,
         writebehind,
@@ -69,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     writebehind.init_app(app)
     leaderboards.init_app(app)
     metrics.init_app(app)
+    security.init_app(app)
     refs.init_app(app)
     readers.init_app(app)
     templating.init_app(app)

@@ -127,6 +127,8 @@ def _page_number() -> int:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
         abort(400, description="页码必须是正整数。")
+    if len(raw) > 6:  # far beyond any real page; SQL OFFSET must stay in range
+        abort(404)
     return int(raw)
 
 

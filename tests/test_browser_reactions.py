@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 from tests.helpers import BROWSER
@@ -34,32 +35,24 @@ def test_click_moves_and_undoes_without_reload(live_server: str, reader) -> None
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     page.locator('button[data-mood="smile"]').click()
-    page.wait_for_function(
-        "document.querySelector('button[data-mood=smile] .mood-count').textContent === '1'"
-    )
+    expect(page.locator('button[data-mood="smile"] .mood-count')).to_have_text("1")
     assert pressed(page, "smile") == "true"
     assert page.locator(".reactions-total").text_content() == "已有 1 人表态"
     assert navigations == [], "updated in place"
 
     page.reload()
-    page.wait_for_function(
-        "document.querySelector('button[data-mood=smile]').getAttribute('aria-pressed') === 'true'"
-    )
+    expect(page.locator('button[data-mood="smile"]')).to_have_attribute("aria-pressed", "true")
     assert count(page, "smile") == "1"
 
     page.locator('button[data-mood="angry"]').click()
-    page.wait_for_function(
-        "document.querySelector('button[data-mood=angry] .mood-count').textContent === '1'"
-    )
+    expect(page.locator('button[data-mood="angry"] .mood-count')).to_have_text("1")
     assert count(page, "smile") == "0"
     assert pressed(page, "angry") == "true" and pressed(page, "smile") == "false"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "article-reactions.png"), full_page=True)
 
     page.locator('button[data-mood="angry"]').click()
-    page.wait_for_function(
-        "document.querySelector('button[data-mood=angry] .mood-count').textContent === '0'"
-    )
+    expect(page.locator('button[data-mood="angry"] .mood-count')).to_have_text("0")
     assert pressed(page, "angry") == "false"
 
 

@@ -228,7 +228,7 @@ def reset(slug: str) -> ResponseReturnValue:
 @bp.get("/audit")
 def audit() -> ResponseReturnValue:
     page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not page.isdigit() or int(page) < 1 or len(page) > 6:
         abort(400, description="页码无效。")
     entries = db.paginate(
         sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
