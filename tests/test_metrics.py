@@ -113,6 +113,19 @@ def test_metrics_add_up_across_gunicorn_workers(
             )
             with urllib.request.urlopen(request, timeout=5) as response:
                 assert response.status == 202
+        # Exact counts with three processes: the Redis totals equal what was sent.
+        import redis as redis_lib
+
+        counts = redis_lib.Redis.from_url(redis_server.url, decode_responses=True)
+        with demo.app_context():
+            from engagement.refs import lookup
+
+            ref = lookup(SLUG)
+        assert ref is not None
+        from engagement.counters import counts_key
+
+        assert counts.hget(counts_key(ref.id), "views") == "30"
+        counts.close()
         for _ in range(6):  # whichever worker answers, the sum is the same
             scrape = urllib.request.Request(
                 base + "/metrics", headers={"Authorization": "Bearer t"}
