@@ -29,6 +29,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 bp = Blueprint("metrics", __name__)
 
+# prometheus-client's multiprocess mode needs its folder before the first sample.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUESTS = Counter(
     "engagement_http_requests_total", "HTTP requests answered.", ["endpoint", "method", "status"]
 )
