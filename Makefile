@@ -49,7 +49,7 @@ test: install system-deps lint
 # Benchmarks print tables; wrk drives the load on loopback.
 bench: install
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
-	$(BIN)/python bench/bench_engagement.py
+	$(BIN)/python bench/run_all.py
 
 format: install
 	$(BIN)/ruff check --fix .

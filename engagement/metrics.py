@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -100,15 +100,24 @@ def metrics() -> Response:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
+    latency: dict[str, Any] = {}
+    requests: dict[tuple[str, str, int], Any] = {}
+
     @app.before_request
     def start_timer() -> None:
-        g.started = time.perf_counter()
+        request.environ["engagement.started"] = time.perf_counter()
 
     @app.after_request
     def observe(response: Response) -> Response:
-        started = g.get("started")
+        started = request.environ.get("engagement.started")
         if started is not None:
             endpoint = request.endpoint or "unmatched"
-            LATENCY.labels(endpoint).observe(time.perf_counter() - started)
-            REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+            # Labelled children are cached: looking them up costs more than counting.
+            child = latency.get(endpoint) or latency.setdefault(endpoint, LATENCY.labels(endpoint))
+            child.observe(time.perf_counter() - started)
+            key = (endpoint, request.method, response.status_code)
+            counter = requests.get(key) or requests.setdefault(
+                key, REQUESTS.labels(endpoint, request.method, str(response.status_code))
+            )
+            counter.inc()
         return response

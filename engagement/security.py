@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if response.mimetype == "text/html":
+        if (headers.get("Content-Type") or "").startswith("text/html"):
             if request.path.startswith(FRAMEABLE):
                 headers.setdefault("Content-Security-Policy", CSP + "; frame-ancestors *")
             else:
