@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import free_port, start_redis, wait_http  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 SLUG = "kashi-orchard-cooperative"
 # Commands our Lua scripts run inside one EVALSHA: not round trips of their own.
@@ -35,33 +37,6 @@ SCRIPT_INNER = set(
     "incrby pexpire expire incr ttl pttl zadd lpush lrange lrem ltrim zremrangebyrank "
     "zunionstore zinterstore del".split()
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    sys.path.insert(0, str(ROOT))
-    from engagement.embedded_redis import server_binary
-
-    return server_binary()
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 WRK_SCRIPTS = {
@@ -160,22 +135,7 @@ def main() -> None:
     app_cpu, load_cpu = ("0", "1") if cpus >= 2 and shutil.which("taskset") else (None, None)
     tmp = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
     redis_port, http_port = free_port(), free_port()
-    redis_proc = subprocess.Popen(
-        [
-            redis_binary(),
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    redis_proc = start_redis(tmp, redis_port)
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,16 +24,10 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, redis_binary, start_redis  # noqa: E402
 from engagement import counters, rankings  # noqa: E402
-from engagement.embedded_redis import server_binary  # noqa: E402
 
 NOW = 1_893_456_000.0 + 1800  # in the future: bucket expiry follows the real clock
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fill(client: redis.Redis, size: int, rng: random.Random) -> None:
@@ -65,7 +57,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--reads", type=int, default=3000)
     args = parser.parse_args()
-    binary = shutil.which("redis-server") or server_binary()
+    binary = redis_binary()
     print(f"ranking read at scale; {args.reads} reads each; redis {binary}")
     print()
     print(
@@ -77,30 +69,9 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         tmp = Path(tempfile.mkdtemp(prefix="engagement-rank-bench-"))
         port = free_port()
-        proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        proc = start_redis(tmp, port)
         try:
             client = redis.Redis(port=port, decode_responses=True, socket_timeout=120)
-            for _ in range(100):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
             before = client.info("memory")["used_memory"]
             fill(client, size, random.Random(size))
             r = rankings.Ranking("24h", "views")

