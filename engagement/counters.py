@@ -480,20 +480,28 @@ class ReactionState:
         return sum(self.counts.values())
 
 
-def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: int) -> ViewResult:
-    """Count one view unless this reader was counted within ``window`` seconds."""
-    counted, views = scripts(client).view(
+def queue_view(
+    client: Any, ref: ArticleRef, reader: str, now: float, window: int, pipe: Any = None
+) -> Any:
+    """Run (or, given a pipeline, queue) the view script; returns its raw reply."""
+    return scripts(client).view(
         keys=[counts_key(ref.id)],
         args=[PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction],
+        client=pipe,
     )
-    return ViewResult(counted=bool(counted), views=int(views))
 
 
-def set_reaction(
-    client: Any, ref: ArticleRef, reader: str, mood: str | None, now: float, toggle: bool = False
-) -> ReactionState:
-    """Set (or with ``mood=None`` remove) the reader's one reaction; atomic."""
-    reply = scripts(client).react(
+def queue_reaction(
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    mood: str | None,
+    now: float,
+    toggle: bool = False,
+    pipe: Any = None,
+) -> Any:
+    """Run (or, given a pipeline, queue) the reaction script; returns its raw reply."""
+    return scripts(client).react(
         keys=[counts_key(ref.id)],
         args=[
             PREFIX,
@@ -506,7 +514,21 @@ def set_reaction(
             ref.pub_fraction,
             *MOOD_KEYS,
         ],
+        client=pipe,
     )
+
+
+def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: int) -> ViewResult:
+    """Count one view unless this reader was counted within ``window`` seconds."""
+    counted, views = queue_view(client, ref, reader, now, window)
+    return ViewResult(counted=bool(counted), views=int(views))
+
+
+def set_reaction(
+    client: Any, ref: ArticleRef, reader: str, mood: str | None, now: float, toggle: bool = False
+) -> ReactionState:
+    """Set (or with ``mood=None`` remove) the reader's one reaction; atomic."""
+    reply = queue_reaction(client, ref, reader, mood, now, toggle)
     changed, mine, *counts = reply
     return ReactionState(
         counts=dict(zip(MOOD_KEYS, (int(c) for c in counts), strict=True)),

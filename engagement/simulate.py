@@ -109,44 +109,16 @@ def simulate(views: int, days: int, seed: int, progress: Callable[[int], None]) 
     refs = [ref_for(a) for a in articles]
     events = plan(refs, views, days, seed, now())
     client = redis_store.client
-    scripts = counters.scripts(client)
     window = current_app.config["ENGAGEMENT_VIEW_WINDOW"]
     tally = {"view": 0, "react": 0, "bot": 0}
     for start in range(0, len(events), BATCH):
         pipe = client.pipeline(transaction=False)
         for e in events[start : start + BATCH]:
             tally[e.kind] += 1
-            scopes = ",".join(e.article.scopes)
             if e.kind == "view":
-                scripts.view(
-                    keys=[counters.counts_key(e.article.id)],
-                    args=[
-                        counters.PREFIX,
-                        e.article.id,
-                        e.reader,
-                        e.at,
-                        window,
-                        scopes,
-                        e.article.pub_fraction,
-                    ],
-                    client=pipe,
-                )
+                counters.queue_view(client, e.article, e.reader, e.at, window, pipe=pipe)
             elif e.kind == "react":
-                scripts.react(
-                    keys=[counters.counts_key(e.article.id)],
-                    args=[
-                        counters.PREFIX,
-                        e.article.id,
-                        e.reader,
-                        e.at,
-                        scopes,
-                        e.mood,
-                        "0",
-                        e.article.pub_fraction,
-                        *MOOD_KEYS,
-                    ],
-                    client=pipe,
-                )
+                counters.queue_reaction(client, e.article, e.reader, e.mood, e.at, pipe=pipe)
             else:
                 hour = math.floor(e.at / counters.HOUR)
                 pipe.hincrby(counters.stats_key(), "views_bot", 1)
