@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_limiter import RateLimitExceeded
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import counters, readers, refs
@@ -59,6 +60,14 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
         error = ApiError(429, "rate_limited", f"Too many requests: {exc.description}.")
     elif isinstance(exc, RedisUnavailable):
         error = ApiError(503, "counters_unavailable", "Counting is unavailable; try again soon.")
+    elif isinstance(exc, DataError):
+        db.session.rollback()
+        error = ApiError(400, "invalid_parameter", "A value in the request is not acceptable.")
+    elif isinstance(exc, OperationalError):
+        db.session.rollback()
+        error = ApiError(
+            503, "database_unavailable", "The database is unavailable; try again soon."
+        )
     elif isinstance(exc, HTTPException):
         status = exc.code or 500
         error = ApiError(status, HTTP_CODES.get(status, "http_error"), exc.description or "")

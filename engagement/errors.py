@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from sqlalchemy.exc import DataError, OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,14 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         error = ServiceUnavailable("数据库暂时无法连接，请稍后再试。")
         return render_error(error)
+
+    @app.errorhandler(DataError)
+    def bad_value(exc: DataError) -> tuple[Response | str, int]:
+        # A value the database refuses (out of range, bad encoding) is the client's.
+        from .extensions import db
+
+        db.session.rollback()
+        return render_error(BadRequest("请求中的值无效。"))
 
     @app.errorhandler(InternalServerError)
     def internal_error(exc: InternalServerError) -> tuple[Response | str, int]:

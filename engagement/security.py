@@ -8,7 +8,7 @@ say directly.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CSP = "; ".join(
     [
@@ -27,6 +27,12 @@ FRAMEABLE = ("/widgets/",)
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul() -> None:
+        """No slug, category or parameter contains a NUL; PostgreSQL cannot store one."""
+        if "\x00" in request.path or b"%00" in request.query_string:
+            abort(400, description="请求中含有非法字符。")
+
     @app.after_request
     def secure_headers(response: Response) -> Response:
         headers = response.headers

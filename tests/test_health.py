@@ -41,3 +41,13 @@ def test_database_down(
     page = client.get("/")
     assert page.status_code == 503
     assert "数据库暂时无法连接" in page.get_data(as_text=True)
+
+
+def test_api_answers_503_when_the_database_is_down(
+    app_factory: Callable[..., Flask], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    url = "sqlite:///" + str(tmp_path / "missing-dir" / "db.sqlite3")
+    app = app_factory(redis_server.url, DATABASE_URL=url)
+    response = app.test_client().get("/api/v1/articles/anything/reactions")
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "database_unavailable"
