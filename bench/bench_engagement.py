@@ -27,9 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, start_redis, wait_http  # noqa: E402
+from bench.common import free_port, gunicorn, prepare_site, start_redis, wait_http  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 SLUG = "kashi-orchard-cooperative"
 # Commands our Lua scripts run inside one EVALSHA: not round trips of their own.
 SCRIPT_INNER = set(
@@ -146,31 +145,13 @@ def main() -> None:
         "ENGAGEMENT_FLUSH_INTERVAL": "0",
         "PYTHONPATH": str(ROOT),
     }
-    flask = [str(VENV_BIN / "flask"), "--app", "bench.benchapp"]
     server = None
     try:
         time.sleep(0.3)
-        subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
-        subprocess.run([*flask, "seed-demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+        prepare_site(env, "bench.benchapp")
 
         def serve(module: str, port: int) -> subprocess.Popen[bytes]:
-            command = [
-                str(VENV_BIN / "gunicorn"),
-                "-w",
-                "1",
-                "-k",
-                "gthread",
-                "--threads",
-                str(args.threads),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                module,
-            ]
-            if app_cpu is not None:
-                command = ["taskset", "-c", app_cpu, *command]
-            return subprocess.Popen(command, env=env, cwd=ROOT)
+            return gunicorn(module, port, env, args.threads, app_cpu)
 
         # The ceiling: a bare Flask app under exactly the same gunicorn settings.
         hello_port = free_port()

@@ -34,10 +34,9 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.bench_engagement import WRK_SCRIPTS, run_wrk  # noqa: E402
-from bench.common import free_port, start_redis, wait_http  # noqa: E402
+from bench.common import free_port, gunicorn, prepare_site, start_redis, wait_http  # noqa: E402
 from engagement import counters, rankings  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PEER_SCRIPT = """
     wrk.method = "POST"
@@ -146,9 +145,7 @@ def main() -> None:
             "ENGAGEMENT_TRUSTED_PROXIES": "1",
             "ENGAGEMENT_FLUSH_INTERVAL": "0",
         }
-        flask = [str(VENV_BIN / "flask"), "--app", "bench.benchapp"]
-        subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
-        subprocess.run([*flask, "seed-demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+        prepare_site(env, "bench.benchapp")
         results = {}
         for name, module, path, script in (
             (
@@ -166,25 +163,7 @@ def main() -> None:
             ),
         ):
             port = free_port()
-            server = subprocess.Popen(
-                [
-                    *cpu,
-                    str(VENV_BIN / "gunicorn"),
-                    "-w",
-                    "1",
-                    "-k",
-                    "gthread",
-                    "--threads",
-                    "4",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "--log-level",
-                    "warning",
-                    module,
-                ],
-                env=env,
-                cwd=ROOT,
-            )
+            server = gunicorn(module, port, env, 4, load_cpu and "0")
             servers.append(server)
             if "benchapp" in module:
                 wait_http(f"http://127.0.0.1:{port}/healthz")

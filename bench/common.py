@@ -74,3 +74,36 @@ def wait_http(url: str, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
+
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def prepare_site(env: dict[str, str], app: str = "wsgi") -> None:
+    """Schema and demo content for a bench's own database."""
+    flask = [str(VENV_BIN / "flask"), "--app", app]
+    for step in ("init-db", "seed-demo"):
+        subprocess.run([*flask, step], env=env, check=True, capture_output=True, cwd=ROOT)
+
+
+def gunicorn(
+    module: str, port: int, env: dict[str, str], threads: int = 4, cpu: str | None = None
+) -> subprocess.Popen[bytes]:
+    """One gthread worker, the settings every throughput comparison uses."""
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "-w",
+        "1",
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        module,
+    ]
+    if cpu is not None:
+        command = ["taskset", "-c", cpu, *command]
+    return subprocess.Popen(command, env=env, cwd=ROOT)

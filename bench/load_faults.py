@@ -35,9 +35,8 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, start_redis, wait_http  # noqa: E402
+from bench.common import VENV_BIN, free_port, prepare_site, start_redis, wait_http  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 SLUGS = [
     "kashi-orchard-cooperative",
     "aksu-solar-pumps",
@@ -186,8 +185,7 @@ def main() -> None:
     server = None
     restarted: list[subprocess.Popen[bytes]] = []
     try:
-        subprocess.run([*flask, "init-db"], env=env, check=True, capture_output=True, cwd=ROOT)
-        subprocess.run([*flask, "seed-demo"], env=env, check=True, capture_output=True, cwd=ROOT)
+        prepare_site(env)
         server = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
             env=env,
