@@ -1,10 +1,11 @@
-"""Does a ranking read stay cheap as the site grows?
+"""Do a ranking read and a counted view stay cheap as the site grows?
 
 For 1k, 100k and 1M ranked articles: fills 24 hourly view buckets in a
 throwaway Redis, builds the 24h ranking once (the refresher's work) and then
 times the read a request does (one pipeline: ZRANGE ... REV LIMIT 10, the build
-time, the 'wanted' mark). Prints p50/p99 read latency, the build time and
-Redis memory per ranked article.
+time, the 'wanted' mark) and a counted view of a random article (the view
+script). Prints p50/p99 read latency, the build time, the view's latency and
+its time inside Redis, and Redis memory per ranked article.
 
     .venv/bin/python bench/bench_rankings_scale.py [--sizes 1000,100000,1000000]
 """
@@ -62,10 +63,10 @@ def main() -> None:
     print()
     print(
         "| articles ranked | read p50 ms | read p99 ms | vs 1k (p50) | build 24h ms "
-        "| Redis bytes per article |"
+        "| view p50 ms (vs 1k) | view script µs in Redis | Redis bytes per article |"
     )
-    print("|---|---|---|---|---|---|")
-    base = None
+    print("|---|---|---|---|---|---|---|---|")
+    base = base_view = None
     for size in (int(s) for s in args.sizes.split(",")):
         tmp = Path(tempfile.mkdtemp(prefix="engagement-rank-bench-"))
         port = free_port()
@@ -86,9 +87,22 @@ def main() -> None:
                 latencies.append((time.perf_counter() - started) * 1000)
                 assert stored is not None and len(stored.entries) == 10
             p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+            # The cost of counting a view at this size: the script's ZINCRBYs are O(log N).
+            view_ms = []
+            rng = random.Random(7)
+            client.config_resetstat()  # the build above ran a script too
+            for i in range(args.reads):
+                ref = counters.ArticleRef(rng.randint(1, size), "x", ("all", "c1"), NOW - 86400)
+                started = time.perf_counter()
+                counters.record_view(client, ref, f"bench-reader-{i}", NOW, 1800)
+                view_ms.append((time.perf_counter() - started) * 1000)
+            view_p50 = percentile(view_ms, 0.5)
+            script_us = client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"]
             base = base or p50
+            base_view = base_view or view_p50
             print(
                 f"| {size:,} | {p50:.3f} | {p99:.3f} | {p50 / base:.2f} | {build_ms:.0f} "
+                f"| {view_p50:.3f} ({view_p50 / base_view:.2f}) | {script_us:.0f} "
                 f"| {used / size:.0f} |"
             )
         finally:
