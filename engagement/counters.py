@@ -60,8 +60,6 @@ GRAINS: tuple[Grain, ...] = (
     Grain("h6", 6 * HOUR, 29),  # 7d window: 28 six-hour buckets
     Grain("d1", DAY, 31),  # 30d window: 30 daily buckets
 )
-HOURLY_UNIQUES_KEEP = 24 * 7 + 1
-DAILY_UNIQUES_KEEP = 31
 
 
 PUB_EPOCH = 946684800  # 2000-01-01T00:00:00Z
@@ -684,18 +682,6 @@ def drop_snapshot(client: Any, flush_id: str) -> None:
     pipe.delete(*snapshot_keys(flush_id))
     pipe.srem(flushes_key(), flush_id)
     pipe.execute()
-
-
-def unflushed(client: Any) -> tuple[dict[tuple[int, int, str], int], dict[tuple[int, str], Any]]:
-    """Everything counted but not yet in SQL: pending plus open snapshots."""
-    deltas = _parse_deltas(client.hgetall(pending_key()))
-    readers = _parse_readers(client.hgetall(pending_readers_key()))
-    for flush_id in open_snapshots(client):
-        snap = read_snapshot(client, flush_id)
-        for key, value in snap.deltas.items():
-            deltas[key] = deltas.get(key, 0) + value
-        readers = {**snap.readers, **readers}
-    return deltas, readers
 
 
 def restore_article(

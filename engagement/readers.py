@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 from functools import lru_cache
 
@@ -48,10 +47,6 @@ def _signer_for(secret: str) -> Signer:
 
 def _signer() -> Signer:
     return _signer_for(current_app.config["SECRET_KEY"])
-
-
-def new_reader_id() -> str:
-    return secrets.token_hex(ID_LENGTH // 2)
 
 
 def _from_cookie() -> str | None:
