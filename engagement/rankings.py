@@ -35,6 +35,7 @@ from typing import Any
 from flask import Flask
 
 from . import counters
+from .background import ProcessThread
 from .counters import DAY, GRAINS, rank_prefix
 from .moods import MOOD_KEYS
 
@@ -229,10 +230,13 @@ def wanted(client: Any, now: float) -> list[str]:
     return list(client.zrange(wanted_key(), 0, -1))
 
 
-class Refresher:
+class Refresher(ProcessThread):
     """Rebuilds the rankings readers asked for, in a daemon thread per process."""
 
+    name = "engagement-rank"
+
     def __init__(self, app: Flask, client_getter: Callable[[], Any], clock: Callable[[], float]):
+        super().__init__()
         self.app = app
         self.client_getter = client_getter
         self.clock = clock
@@ -240,26 +244,15 @@ class Refresher:
         self.enabled = bool(app.config["ENGAGEMENT_RANKING_REFRESHER"])
         self.wake = threading.Event()
         self.built = threading.Condition()
-        self.thread: threading.Thread | None = None
-        self.pid: int | None = None
-        self.stopped = threading.Event()
-        self.lock = threading.Lock()
 
     def ensure_started(self) -> None:
-        if not self.enabled or self.pid == os.getpid():
-            return
-        with self.lock:
-            if self.pid == os.getpid():
-                return
-            self.pid = os.getpid()
-            self.thread = threading.Thread(target=self._run, name="engagement-rank", daemon=True)
-            self.thread.start()
+        if self.enabled:
+            super().ensure_started()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
         self.stopped.set()
-        self.wake.set()
-        if self.thread is not None:
-            self.thread.join(10)
+        self.wake.set()  # cut the current wait short
+        super().stop(timeout)
 
     def request(self, r: Ranking, timeout: float = 2.0) -> None:
         """Ask for a cold ranking and wait (bounded) until some process built it."""
@@ -288,7 +281,7 @@ class Refresher:
                 self.built.notify_all()
         return rebuilt
 
-    def _run(self) -> None:
+    def run(self) -> None:
         interval = max(0.2, self.max_age / 4)
         while not self.stopped.is_set():
             try:

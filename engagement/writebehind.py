@@ -14,9 +14,7 @@ so nothing is counted twice) and puts readers' reactions back.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -30,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from . import counters
+from .background import ProcessThread
 from .counters import COUNTER_FIELDS
 from .extensions import db, redis_store
 from .models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
@@ -238,37 +237,21 @@ def _restore_batch(client: Any, ids: list[int], first_day: int) -> int:
     return len(articles)
 
 
-class PeriodicFlusher:
+class PeriodicFlusher(ProcessThread):
     """Flushes every ``interval`` seconds in a daemon thread of each process.
 
-    Started on a process's first request, so it survives gunicorn's fork; several
-    processes flushing at once is safe (see the module docstring).
+    Started on a process's first request; several processes flushing at once is
+    safe (see the module docstring).
     """
 
+    name = "engagement-flush"
+
     def __init__(self, app: Flask, interval: float) -> None:
+        super().__init__()
         self.app = app
         self.interval = interval
-        self.pid: int | None = None
-        self.lock = threading.Lock()
-        self.stopped = threading.Event()
-        self.thread: threading.Thread | None = None
 
-    def ensure_started(self) -> None:
-        if self.pid == os.getpid():
-            return
-        with self.lock:
-            if self.pid == os.getpid():
-                return
-            self.pid = os.getpid()
-            self.thread = threading.Thread(target=self._run, name="engagement-flush", daemon=True)
-            self.thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self.stopped.set()
-        if self.thread is not None:
-            self.thread.join(timeout)
-
-    def _run(self) -> None:
+    def run(self) -> None:
         # Jitter keeps the workers of one host from flushing in lockstep.
         while not self.stopped.wait(self.interval * random.uniform(0.8, 1.2)):
             with self.app.app_context():

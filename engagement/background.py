@@ -1,0 +1,37 @@
+"""A daemon thread per process, started on first use so it survives gunicorn's fork."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+
+class ProcessThread:
+    """Subclasses implement ``run``; it should return once ``stopped`` is set."""
+
+    name = "engagement-background"
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def ensure_started(self) -> None:
+        """Start this process's thread unless it is already running here."""
+        if self.pid == os.getpid():
+            return
+        with self.lock:
+            if self.pid == os.getpid():
+                return
+            self.pid = os.getpid()
+            self.thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+            self.thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def run(self) -> None:
+        raise NotImplementedError
