@@ -22,7 +22,9 @@ TITLES = {
 
 
 def wants_json() -> bool:
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    """JSON for the API, health checks, ``.json`` URLs and clients that prefer it."""
+    path = request.path
+    if path.startswith("/api/") or path == "/healthz" or path.endswith(".json"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

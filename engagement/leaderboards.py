@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from cachetools import TTLCache
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
 
 from . import rankings
 from .extensions import db, redis_store
@@ -216,6 +216,14 @@ def choice(args: Mapping[str, str], name: str, default: str, allowed: Collection
     if value not in allowed:
         raise BadParameter(f"invalid_{name}", f"'{name}' must be one of: {', '.join(allowed)}.")
     return value
+
+
+def choice_or_400(name: str, default: str, allowed: Collection[str]) -> str:
+    """``choice`` for HTML views: a bad value is a 400 page naming the parameter."""
+    try:
+        return choice(request.args, name, default, allowed)
+    except BadParameter as exc:
+        abort(400, description=exc.message)
 
 
 def parse_query(args: Mapping[str, str]) -> Query:

@@ -16,7 +16,7 @@ from flask import (
 )
 
 from .extensions import RedisUnavailable
-from .leaderboards import BadParameter, choice, leaderboards, parse_query
+from .leaderboards import BadParameter, choice_or_400, leaderboards, parse_query
 from .moods import MOODS
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
@@ -27,13 +27,6 @@ TITLES = {"views": "新闻排行", "reactions": "心情最多", "hot": "热门�
     m.key: f"最多{m.label}" for m in MOODS
 }
 WINDOW_LABELS = {"1h": "1小时", "24h": "24小时", "7d": "7天", "30d": "30天", "all": "全部"}
-
-
-def _arg(name: str, default: str, allowed: tuple[str, ...]) -> str:
-    try:
-        return choice(request.args, name, default, allowed)
-    except BadParameter as exc:
-        abort(400, description=exc.message)
 
 
 def freshness(generated_at: float) -> str:
@@ -48,8 +41,8 @@ def freshness(generated_at: float) -> str:
 
 @bp.get("/rankings")
 def rankings_page() -> Response:
-    theme = _arg("theme", "light", THEMES)
-    target = _arg("target", "_blank", TARGETS)
+    theme = choice_or_400("theme", "light", THEMES)
+    target = choice_or_400("target", "_blank", TARGETS)
     try:
         query = parse_query(request.args)
     except BadParameter as exc:

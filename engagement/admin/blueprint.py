@@ -5,15 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..errors import wants_json
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PUBLIC_ENDPOINTS = {"admin.login"}
-
-
-def wants_json() -> bool:
-    if request.path.endswith(".json"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
 
 
 @bp.before_request

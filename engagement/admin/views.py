@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import counters
 from ..extensions import RedisUnavailable, db, redis_store
-from ..leaderboards import leaderboards
+from ..leaderboards import choice_or_400, leaderboards
 from ..models import (
     Article,
     ArticleDaily,
@@ -46,13 +46,6 @@ EXPORT_WINDOWS = ("24h", "7d", "30d", "all")
 PIN_RANKINGS = [f"{w}:{m}:all" for w in ("24h", "7d", "30d") for m in ("views", "hot")]
 
 
-def _choice(name: str, default: str, allowed: tuple[str, ...] | dict[str, str]) -> str:
-    value = request.args.get(name, default)
-    if value not in allowed:
-        abort(400, description=f"参数 {name} 无效。")
-    return value
-
-
 def _scope() -> tuple[str, str | None]:
     category = request.args.get("category") or None
     scope = leaderboards().scope_for(category)
@@ -63,8 +56,8 @@ def _scope() -> tuple[str, str | None]:
 
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
-    window = _choice("window", "24h", WINDOWS)
-    sort = _choice("sort", "views", SORTS)
+    window = choice_or_400("window", "24h", WINDOWS)
+    sort = choice_or_400("sort", "views", SORTS)
     scope, category = _scope()
     try:
         with redis_store.guard() as client:
@@ -240,7 +233,7 @@ def audit() -> ResponseReturnValue:
 
 
 def _export() -> tuple[str, list[dict[str, object]]]:
-    window = _choice("window", "24h", EXPORT_WINDOWS)
+    window = choice_or_400("window", "24h", EXPORT_WINDOWS)
     scope, _ = _scope()
     try:
         with redis_store.guard() as client:
