@@ -552,16 +552,21 @@ def article_counts(client: Any, article_id: int) -> dict[str, int]:
     return {k: int(v or 0) for k, v in zip(COUNTER_FIELDS, values, strict=True)}
 
 
+def queue_dropped(pipe: Any, kind: str, now: float) -> None:
+    """Queue the counting of one dropped request on a pipeline (three commands)."""
+    hour = math.floor(now / HOUR)
+    pipe.hincrby(stats_key(), kind, 1)
+    pipe.hincrby(stats_key(hour), kind, 1)
+    pipe.expireat(stats_key(hour), (hour + 24 * 31) * HOUR)
+
+
 def record_dropped(client: Any, kind: str, now: float, article_id: int | None) -> int:
     """Count traffic we refused to count (``views_bot``, ``reactions_bot``).
 
     Returns the article's all-time views, read in the same round trip.
     """
-    hour = math.floor(now / HOUR)
     pipe = client.pipeline(transaction=False)
-    pipe.hincrby(stats_key(), kind, 1)
-    pipe.hincrby(stats_key(hour), kind, 1)
-    pipe.expireat(stats_key(hour), (hour + 24 * 31) * HOUR)
+    queue_dropped(pipe, kind, now)
     if article_id is not None:
         pipe.hget(counts_key(article_id), "views")
     replies = pipe.execute()

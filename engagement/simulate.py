@@ -10,7 +10,6 @@ pipelined, then the write-behind flushes them into the SQL history.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,10 +119,7 @@ def simulate(views: int, days: int, seed: int, progress: Callable[[int], None]) 
             elif e.kind == "react":
                 counters.queue_reaction(client, e.article, e.reader, e.mood, e.at, pipe=pipe)
             else:
-                hour = math.floor(e.at / counters.HOUR)
-                pipe.hincrby(counters.stats_key(), "views_bot", 1)
-                pipe.hincrby(counters.stats_key(hour), "views_bot", 1)
-                pipe.expireat(counters.stats_key(hour), (hour + 24 * 31) * counters.HOUR)
+                counters.queue_dropped(pipe, "views_bot", e.at)
         pipe.execute()
         progress(min(BATCH, len(events) - start))
     return {"events": len(events), **tally}

@@ -20,7 +20,7 @@ from .. import counters, rankings
 from ..counters import DAY, HOUR
 from ..extensions import db
 from ..leaderboards import leaderboards
-from ..models import Article, ArticleDaily
+from ..models import Article, ArticleDaily, Category
 from ..moods import MOOD_KEYS, MOODS
 from ..rankings import Ranking
 from ..tracking import now
@@ -129,8 +129,6 @@ def top_articles(window: str, sort: str, scope: str, limit: int = 50) -> list[di
         .limit(limit)
     )
     if scope != "all":
-        from ..models import Category
-
         ids = [int(scope[1:])]
         ids += list(db.session.scalars(sa.select(Category.id).where(Category.parent_id == ids[0])))
         query = query.where(Article.category_id.in_(ids))
