@@ -43,8 +43,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy engagement
 
+# The whole suite on one Redis (and PostgreSQL when TEST_DATABASE_URL is set),
+# then every Redis-touching test again on a throwaway 3-master Redis Cluster.
 test: install system-deps lint
 	$(BIN)/pytest
+	$(BIN)/pytest --redis-cluster
 
 # Benchmarks print tables; wrk drives the load on loopback.
 bench: install

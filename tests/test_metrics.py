@@ -114,9 +114,7 @@ def test_metrics_add_up_across_gunicorn_workers(
             with urllib.request.urlopen(request, timeout=5) as response:
                 assert response.status == 202
         # Exact counts with three processes: the Redis totals equal what was sent.
-        import redis as redis_lib
-
-        counts = redis_lib.Redis.from_url(redis_server.url, decode_responses=True)
+        counts = redis_server.client(decode_responses=True)
         with demo.app_context():
             from engagement.refs import lookup
 
