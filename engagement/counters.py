@@ -208,10 +208,14 @@ local function bump(id, metric, scopes, ts, delta, frac)
     local expires = (n + g[3] + 1) * g[2]
     for _, scope in ipairs(scopes) do
       local key = RK .. metric .. ':' .. scope .. ':' .. g[1] .. ':' .. n
-      if tonumber(redis.call('ZINCRBY', key, delta, id)) <= 0 then
+      local score = tonumber(redis.call('ZINCRBY', key, delta, id))
+      if score <= 0 then
         redis.call('ZREM', key, id)
+      elseif score == delta then
+        -- A member's first count: the key may be new. Otherwise it existed
+        -- already and got its (fixed) expiry when that member arrived.
+        redis.call('EXPIREAT', key, expires)
       end
-      redis.call('EXPIREAT', key, expires)
     end
   end
   -- All-time scores carry the publication fraction (see pub_fraction) so that
@@ -231,8 +235,9 @@ local function stat(now, field)
   local hour = math.floor(now / 3600)
   redis.call('HINCRBY', RK .. 'st:total', field, 1)
   local key = RK .. 'st:h:' .. hour
-  redis.call('HINCRBY', key, field, 1)
-  redis.call('EXPIREAT', key, (hour + 24 * 31) * 3600)
+  if redis.call('HINCRBY', key, field, 1) == 1 then
+    redis.call('EXPIREAT', key, (hour + 24 * 31) * 3600)
+  end
 end
 """
 
@@ -271,8 +276,10 @@ local function view_article()
   end
   redis.call('SET', seen, ARGV[4], 'EX', window)
   local day = math.floor(now / 86400)
-  redis.call('PFADD', A .. 'u:' .. day, reader)
-  redis.call('EXPIREAT', A .. 'u:' .. day, (day + 32) * 86400)
+  -- PFADD answers 1 whenever it creates the key, so the expiry is set then.
+  if redis.call('PFADD', A .. 'u:' .. day, reader) == 1 then
+    redis.call('EXPIREAT', A .. 'u:' .. day, (day + 32) * 86400)
+  end
   return 1, redis.call('HINCRBY', A .. 'c', 'views', 1)
 end
 """,
@@ -284,10 +291,12 @@ local function view_rank(counted)
     return
   end
   local day, hour = math.floor(now / 86400), math.floor(now / 3600)
-  redis.call('PFADD', RK .. 'u:d:' .. day, reader)
-  redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
-  redis.call('PFADD', RK .. 'u:h:' .. hour, reader)
-  redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
+  if redis.call('PFADD', RK .. 'u:d:' .. day, reader) == 1 then
+    redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
+  end
+  if redis.call('PFADD', RK .. 'u:h:' .. hour, reader) == 1 then
+    redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
+  end
   redis.call('ZADD', RK .. 'pub', ARGV[7], id)
   bump(id, 'views', split(ARGV[6], ','), now, 1, ARGV[7])
   -- Co-views: this article and each of the reader's last few, read by one more reader.

@@ -28,6 +28,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -158,6 +159,17 @@ return gen
 """
 
 
+_build_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _build_script(client: Any) -> Any:
+    """The build script registered once per client (its SHA is computed once)."""
+    script = _build_scripts.get(client)
+    if script is None:
+        script = _build_scripts[client] = client.register_script(_LUA_BUILD)
+    return script
+
+
 def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> int | None:
     """Rebuild one stored result, unless another process holds its lock or (with
     ``max_age``) it is younger than that once the lock is ours; None if skipped."""
@@ -169,7 +181,7 @@ def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> 
     try:
         if max_age is not None and not stale(client, [r.name], now, max_age):
             return None
-        script = client.register_script(_LUA_BUILD)
+        script = _build_script(client)
         keys = sources(r, now)
         result = result_key(r)
         generation = script(
