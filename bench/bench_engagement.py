@@ -6,6 +6,7 @@ ceiling, Redis round trips per request (socket writes counted in the app) and
 top-level Redis commands per request (Redis's own INFO commandstats).
 
     .venv/bin/python bench/bench_engagement.py [--seconds 10] [--connections 16]
+        [--redis-cluster]   # the same against a 3-master Redis Cluster
 
 Needs wrk (apt-get install wrk; `make bench` installs it).
 """
@@ -27,7 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import free_port, gunicorn, prepare_site, start_redis, wait_http  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    gunicorn,
+    prepare_site,
+    start_cluster,
+    start_redis,
+    wait_http,
+)
 
 SLUG = "kashi-orchard-cooperative"
 # Commands our Lua scripts run inside one EVALSHA: not round trips of their own.
@@ -107,17 +115,17 @@ def run_wrk(
     }
 
 
-def commandstats(port: int) -> dict[str, int]:
-    out = (
-        subprocess.run(
+def commandstats(ports: list[int]) -> dict[str, int]:
+    """Calls per command, summed over the servers (every primary of a cluster)."""
+    stats: dict[str, int] = {}
+    if not shutil.which("redis-cli"):
+        return stats
+    for port in ports:
+        out = subprocess.run(
             ["redis-cli", "-p", str(port), "info", "commandstats"], capture_output=True, text=True
         ).stdout
-        if shutil.which("redis-cli")
-        else ""
-    )
-    stats = {}
-    for name, calls in re.findall(r"cmdstat_([a-z|]+):calls=(\d+)", out):
-        stats[name] = int(calls)
+        for name, calls in re.findall(r"cmdstat_([a-z|]+):calls=(\d+)", out):
+            stats[name] = stats.get(name, 0) + int(calls)
     return stats
 
 
@@ -126,6 +134,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads")
+    parser.add_argument(
+        "--redis-cluster", action="store_true", help="run against a 3-master Redis Cluster"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk (or run `make bench`)")
@@ -133,12 +144,18 @@ def main() -> None:
     cpus = os.cpu_count() or 1
     app_cpu, load_cpu = ("0", "1") if cpus >= 2 and shutil.which("taskset") else (None, None)
     tmp = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
-    redis_port, http_port = free_port(), free_port()
-    redis_proc = start_redis(tmp, redis_port)
+    http_port = free_port()
+    if args.redis_cluster:
+        redis_procs, redis_ports = start_cluster(tmp / "cluster")
+        redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in redis_ports)
+    else:
+        redis_ports = [free_port()]
+        redis_procs = [start_redis(tmp, redis_ports[0])]
+        redis_url = f"redis://127.0.0.1:{redis_ports[0]}/0"
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "REDIS_URL": redis_url,
         "SECRET_KEY": "bench",
         "ENGAGEMENT_TRUSTED_PROXIES": "1",
         "ENGAGEMENT_RATELIMIT_REACTIONS": "100000000/minute",
@@ -188,14 +205,15 @@ def main() -> None:
                 base + path, 1, args.connections, WRK_SCRIPTS.get(script or ""), load_cpu
             )  # warm-up
             before = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
-            subprocess.run(
-                ["redis-cli", "-p", str(redis_port), "config", "resetstat"], capture_output=True
-            )
+            for port in redis_ports:
+                subprocess.run(
+                    ["redis-cli", "-p", str(port), "config", "resetstat"], capture_output=True
+                )
             result = run_wrk(
                 base + path, args.seconds, args.connections, WRK_SCRIPTS.get(script or ""), load_cpu
             )
             after = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
-            stats = commandstats(redis_port)
+            stats = commandstats(redis_ports)
             top_level = {
                 k: v
                 for k, v in stats.items()
@@ -213,7 +231,9 @@ def main() -> None:
         print(
             f"engagement bench: gunicorn -w 1 -k gthread --threads {args.threads}"
             f"{' (pinned to CPU ' + app_cpu + ', wrk on CPU ' + load_cpu + ')' if app_cpu else ''};"
-            f" wrk -t1 -c{args.connections} -d{args.seconds}s; {time.strftime('%Y-%m-%d %H:%M')}"
+            f" wrk -t1 -c{args.connections} -d{args.seconds}s;"
+            f" {'3-master Redis Cluster' if args.redis_cluster else 'one Redis server'};"
+            f" {time.strftime('%Y-%m-%d %H:%M')}"
         )
         print()
         header = (
@@ -234,8 +254,9 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-        redis_proc.terminate()
-        redis_proc.wait(timeout=10)
+        for proc in redis_procs:
+            proc.terminate()
+            proc.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -16,10 +16,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(bus: bool = False) -> int:
+    """A free loopback port; with ``bus``, its cluster bus port (+10000) is free too."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if not bus:
+            return port
+        if port + 10000 < 65536:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
 
 
 def redis_binary() -> str:
@@ -32,8 +43,11 @@ def redis_binary() -> str:
     return server_binary()
 
 
-def start_redis(directory: Path, port: int, aof: bool = False) -> subprocess.Popen[bytes]:
+def start_redis(
+    directory: Path, port: int, aof: bool = False, cluster: bool = False
+) -> subprocess.Popen[bytes]:
     """A redis-server on loopback that answers before this returns."""
+    directory.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [
             redis_binary(),
@@ -49,6 +63,7 @@ def start_redis(directory: Path, port: int, aof: bool = False) -> subprocess.Pop
             "yes" if aof else "no",
             "--appendfsync",
             "everysec",
+            *(["--cluster-enabled", "yes"] if cluster else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -63,6 +78,32 @@ def start_redis(directory: Path, port: int, aof: bool = False) -> subprocess.Pop
             time.sleep(0.05)
     proc.terminate()
     raise RuntimeError(f"redis-server did not start on port {port}")
+
+
+def start_cluster(
+    directory: Path, masters: int = 3
+) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+    """A throwaway Redis Cluster of ``masters`` primaries on loopback (needs redis-cli)."""
+    ports = [free_port(bus=True) for _ in range(masters)]
+    procs = [start_redis(directory / str(p), p, cluster=True) for p in ports]
+    subprocess.run(
+        ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports)]
+        + ["--cluster-replicas", "0", "--cluster-yes"],
+        check=True,
+        capture_output=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        states = []
+        for p in ports:
+            with redis.Redis(port=p, decode_responses=True) as c:
+                states.append(c.cluster("INFO").get("cluster_state") == "ok")
+        if all(states):
+            return procs, ports
+        time.sleep(0.05)
+    for proc in procs:
+        proc.terminate()
+    raise RuntimeError("the bench Redis Cluster did not become ready")
 
 
 def wait_http(url: str, timeout: float = 30) -> None:

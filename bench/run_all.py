@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 RUNS = [
     ("Endpoints against the hello-world ceiling", ["bench/bench_engagement.py"]),
+    (
+        "The same endpoints on a 3-master Redis Cluster",
+        ["bench/bench_engagement.py", "--redis-cluster"],
+    ),
     ("Ranking reads at 1k, 100k and 1M articles", ["bench/bench_rankings_scale.py"]),
     ("Related-article quality (blind cnews import)", ["bench/related_quality.py"]),
     ("Mixed load and a Redis outage", ["bench/load_faults.py"]),
