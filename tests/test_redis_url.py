@@ -107,3 +107,52 @@ def test_connects_over_tcp_and_unix_socket(tmp_path, redis_server: RedisServer) 
         assert redis.Redis(port=server.port, db=1).get("k") == b"v"
     finally:
         server.stop()
+
+
+@pytest.mark.single_redis
+def test_the_app_counts_through_sentinel(app_factory, own_redis: RedisServer, tmp_path) -> None:
+    """A real Sentinel (redis-server --sentinel) in front of a real primary."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import free_port
+    from tests.helpers import reader_client
+
+    sentinel_port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"port {sentinel_port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor mymaster 127.0.0.1 {own_redis.port} 1\n"
+        "sentinel down-after-milliseconds mymaster 1000\n"
+    )
+    sentinel = subprocess.Popen(
+        [shutil.which("redis-server") or own_redis.binary, str(conf), "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        probe = redis.Redis(port=sentinel_port, socket_connect_timeout=0.2, decode_responses=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if probe.execute_command("SENTINEL", "get-master-addr-by-name", "mymaster"):
+                    break
+            except redis.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "sentinel did not start"
+            time.sleep(0.05)
+        probe.close()
+        app = app_factory(f"redis+sentinel://127.0.0.1:{sentinel_port}/mymaster/0")
+        app.test_cli_runner().invoke(args=["seed-demo"])
+        client = reader_client(app)
+        slug = "kashi-orchard-cooperative"
+        assert client.post(f"/api/v1/articles/{slug}/views").status_code == 202
+        reply = client.post(f"/api/v1/articles/{slug}/reactions", json={"reaction": "envy"})
+        assert reply.status_code == 200
+        assert reply.json["counts"]["envy"] == 1
+        assert client.get("/healthz").json["checks"]["redis"] == "ok"
+        with own_redis.client(decode_responses=True) as primary:
+            assert any(k.endswith(":c") for k in primary.scan_iter("eng:{a*}:c"))
+    finally:
+        sentinel.terminate()
+        sentinel.wait(timeout=10)
