@@ -3,9 +3,12 @@
 Runs the real app under gunicorn (same settings for every endpoint), drives it
 with wrk on loopback, and prints requests/s, p50/p99 latency, the ratio to the
 ceiling, Redis round trips per request (socket writes counted in the app) and
-top-level Redis commands per request (Redis's own INFO commandstats).
+top-level Redis commands per request (Redis's own INFO commandstats). This
+machine's speed drifts by tens of percent within minutes, so the ceiling and
+the endpoints are measured in interleaved rounds and each ratio is the median
+of the rounds' own ratios.
 
-    .venv/bin/python bench/bench_engagement.py [--seconds 10] [--connections 16]
+    .venv/bin/python bench/bench_engagement.py [--seconds 6] [--rounds 3] [--connections 16]
         [--redis-cluster]   # the same against a 3-master Redis Cluster
 
 Needs wrk (apt-get install wrk; `make bench` installs it).
@@ -18,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +29,7 @@ import textwrap
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -131,7 +136,8 @@ def commandstats(ports: list[int]) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads")
     parser.add_argument(
@@ -146,11 +152,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
     http_port = free_port()
     if args.redis_cluster:
-        redis_procs, redis_ports = start_cluster(tmp / "cluster")
+        redis_procs, redis_ports = start_cluster(tmp / "cluster", cpu=load_cpu)
         redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in redis_ports)
     else:
         redis_ports = [free_port()]
-        redis_procs = [start_redis(tmp, redis_ports[0])]
+        redis_procs = [start_redis(tmp, redis_ports[0], cpu=load_cpu)]
         redis_url = f"redis://127.0.0.1:{redis_ports[0]}/0"
     env = {
         **os.environ,
@@ -162,7 +168,7 @@ def main() -> None:
         "ENGAGEMENT_FLUSH_INTERVAL": "0",
         "PYTHONPATH": str(ROOT),
     }
-    server = None
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         time.sleep(0.3)
         prepare_site(env, "bench.benchapp")
@@ -170,69 +176,90 @@ def main() -> None:
         def serve(module: str, port: int) -> subprocess.Popen[bytes]:
             return gunicorn(module, port, env, args.threads, app_cpu)
 
-        # The ceiling: a bare Flask app under exactly the same gunicorn settings.
+        # The ceiling: a bare Flask app under exactly the same gunicorn settings,
+        # measured in every round right before the endpoints it is compared with.
         hello_port = free_port()
         plain = serve("bench.hello_app:app", hello_port)
-        try:
-            wait_http(f"http://127.0.0.1:{hello_port}/")
-            run_wrk(f"http://127.0.0.1:{hello_port}/", 1, args.connections, None, load_cpu)
-            ceiling_row = run_wrk(
-                f"http://127.0.0.1:{hello_port}/", args.seconds, args.connections, None, load_cpu
-            )
-        finally:
-            plain.terminate()
-            plain.wait(timeout=10)
-        ceiling_row.update(roundtrips=0.0, commands=0.0, mix="")
-
+        servers.append(plain)
         server = serve("bench.benchapp:app", http_port)
+        servers.append(server)
         base = f"http://127.0.0.1:{http_port}"
+        wait_http(f"http://127.0.0.1:{hello_port}/")
         wait_http(base + "/bench/hello")
 
         scenarios = [
-            ("hello world inside this app", "/bench/hello", None),
+            ("bare Flask hello world (ceiling)", f"http://127.0.0.1:{hello_port}/", None),
+            ("hello world inside this app", base + "/bench/hello", None),
             (
                 "view beacon, new reader each request",
-                f"/api/v1/articles/{SLUG}/views",
+                base + f"/api/v1/articles/{SLUG}/views",
                 "new_reader_view",
             ),
-            ("reaction switch", f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
-            ("ranking read (24h, top 10)", "/api/v1/rankings?window=24h&limit=10", None),
-            ("article page", f"/articles/{SLUG}", None),
+            ("reaction switch", base + f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
+            ("ranking read (24h, top 10)", base + "/api/v1/rankings?window=24h&limit=10", None),
+            ("article page", base + f"/articles/{SLUG}", None),
         ]
-        rows = [("bare Flask hello world (ceiling)", ceiling_row)]
-        for name, path, script in scenarios:
-            run_wrk(
-                base + path, 1, args.connections, WRK_SCRIPTS.get(script or ""), load_cpu
-            )  # warm-up
-            before = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
-            for port in redis_ports:
-                subprocess.run(
-                    ["redis-cli", "-p", str(port), "config", "resetstat"], capture_output=True
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in scenarios}
+        for _ in range(args.rounds):
+            for name, url, script in scenarios:
+                lua = WRK_SCRIPTS.get(script or "")
+                run_wrk(url, 1, args.connections, lua, load_cpu)  # warm-up
+                before = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
+                for port in redis_ports:
+                    subprocess.run(
+                        ["redis-cli", "-p", str(port), "config", "resetstat"], capture_output=True
+                    )
+                result = run_wrk(url, args.seconds, args.connections, lua, load_cpu)
+                after = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
+                stats = commandstats(redis_ports)
+                result["top_level"] = {
+                    k: v
+                    for k, v in stats.items()
+                    if k not in SCRIPT_INNER and not k.startswith(("config", "info"))
+                }
+                # The ceiling runs on its own server: no round trips of ours.
+                result["sent"] = (
+                    0 if url.startswith(f"http://127.0.0.1:{hello_port}") else (after - before - 1)
                 )
-            result = run_wrk(
-                base + path, args.seconds, args.connections, WRK_SCRIPTS.get(script or ""), load_cpu
-            )
-            after = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
-            stats = commandstats(redis_ports)
-            top_level = {
-                k: v
-                for k, v in stats.items()
-                if k not in SCRIPT_INNER and not k.startswith(("config", "info"))
-            }
-            requests = result["requests"] or 1
-            result["roundtrips"] = (after - before - 1) / requests
-            result["commands"] = sum(top_level.values()) / requests
-            result["mix"] = ", ".join(
-                f"{k} {v / requests:.2f}" for k, v in sorted(top_level.items())
-            )
-            rows.append((name, result))
+                runs[name].append(result)
 
-        ceiling = rows[0][1]["rps"]
+        rows = []
+        ceilings = [r["rps"] for r in runs[scenarios[0][0]]]
+        for name, _, _ in scenarios:
+            results = runs[name]
+            requests = sum(r["requests"] for r in results) or 1
+            top_level: dict[str, int] = {}
+            for r in results:
+                for k, v in r["top_level"].items():
+                    top_level[k] = top_level.get(k, 0) + v
+            rows.append(
+                (
+                    name,
+                    {
+                        "rps": statistics.median(r["rps"] for r in results),
+                        "p50": statistics.median(r["p50"] for r in results),
+                        "p99": statistics.median(r["p99"] for r in results),
+                        # Each round's rate over that round's ceiling, then the median.
+                        "ratio": statistics.median(
+                            r["rps"] / c for r, c in zip(results, ceilings, strict=True)
+                        ),
+                        "roundtrips": sum(r["sent"] for r in results) / requests,
+                        # Background work (the ranking refresher) rounds to 0.00: left out.
+                        "mix": ", ".join(
+                            f"{k} {v / requests:.2f}"
+                            for k, v in sorted(top_level.items())
+                            if v / requests >= 0.005
+                        ),
+                        "non2xx": sum(r["non2xx"] for r in results),
+                    },
+                )
+            )
+
+        pinned = f" (pinned to CPU {app_cpu}; wrk and Redis on CPU {load_cpu})" if app_cpu else ""
         print(
-            f"engagement bench: gunicorn -w 1 -k gthread --threads {args.threads}"
-            f"{' (pinned to CPU ' + app_cpu + ', wrk on CPU ' + load_cpu + ')' if app_cpu else ''};"
-            f" wrk -t1 -c{args.connections} -d{args.seconds}s;"
-            f" {'3-master Redis Cluster' if args.redis_cluster else 'one Redis server'};"
+            f"engagement bench: gunicorn -w 1 -k gthread --threads {args.threads}{pinned};"
+            f" wrk -t1 -c{args.connections} -d{args.seconds}s, {args.rounds} interleaved rounds"
+            f" (medians); {'3-master Redis Cluster' if args.redis_cluster else 'one Redis server'};"
             f" {time.strftime('%Y-%m-%d %H:%M')}"
         )
         print()
@@ -245,13 +272,13 @@ def main() -> None:
         for name, r in rows:
             print(
                 f"| {name:38} | {r['rps']:8.0f} | {r['p50']:7.2f} | {r['p99']:7.2f} | "
-                f"{r['rps'] / ceiling:10.2f} | {r['roundtrips']:21.2f} | {r['mix'] or '-'} |"
+                f"{r['ratio']:10.2f} | {r['roundtrips']:21.2f} | {r['mix'] or '-'} |"
             )
         bad = [(n, r["non2xx"]) for n, r in rows if r["non2xx"]]
         if bad:
             print(f"\nnon-2xx responses: {bad}")
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=10)
         for proc in redis_procs:

@@ -6,7 +6,10 @@ total plus an upsert into a per-day summary table, and answers "most read in
 peer's tables with 100k posts and 10M daily rows, then measures in one run:
 
 - counting: view requests/s of the peer app and of engagement's view beacon,
-  both under gunicorn -w 1 -k gthread --threads 4 (pinned), wrk -c16;
+  both under gunicorn -w 1 -k gthread --threads 4 (pinned), wrk -c16, and what
+  each view costs the data store in CPU (all ``postgres`` processes for the
+  peer, the redis-server for us, from /proc): the app tier scales out by adding
+  servers, the one primary database does not;
 - a 24h top-10: the peer's SQL query against engagement's ranking read (a
   stored sorted set with 100k members).
 
@@ -85,6 +88,26 @@ def time_it(fn, runs: int) -> tuple[float, float]:  # noqa: ANN001
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+def store_cpu_seconds(names: set[str], pids: set[int]) -> float:
+    """User + system CPU so far of the processes named ``names`` or with ``pids``.
+
+    PostgreSQL's backends and its WAL writer, checkpointer and the rest are all
+    called ``postgres``: together they are what the peer's counting costs the
+    database server.
+    """
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        if comm in names or int(stat.parent.name) in pids:
+            fields = text[text.rindex(")") + 2 :].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -171,7 +194,13 @@ def main() -> None:
                 time.sleep(2)  # the peer app has no GET route to poll
             base = f"http://127.0.0.1:{port}{path}"
             run_wrk(base, 1, 16, script, load_cpu)
+            # Measured before the server stops: its database backends exit with it.
+            store = ({"postgres"}, set()) if "peer" in module else (set(), {redis_proc.pid})
+            cpu_before = store_cpu_seconds(*store)
             results[name] = run_wrk(base, args.seconds, 16, script, load_cpu)
+            results[name]["store_ms_per_1000"] = (
+                (store_cpu_seconds(*store) - cpu_before) * 1e6 / max(results[name]["requests"], 1)
+            )
             server.terminate()
             server.wait(timeout=20)
 
@@ -190,6 +219,12 @@ def main() -> None:
                 f"| counting {label}, req/s (p50 ms) | {theirs['rps']:.0f} "
                 f"({theirs['p50']:.1f}) | {ours['rps']:.0f} ({ours['p50']:.1f}) | "
                 f"{ours['rps'] / theirs['rps']:.1f}× |"
+            )
+        for label, theirs in (("views spread over all posts", peer), ("one popular post", hot)):
+            print(
+                f"| data-store CPU per 1,000 counted views ({label}), ms "
+                f"| {theirs['store_ms_per_1000']:.0f} | {ours['store_ms_per_1000']:.0f} | "
+                f"{theirs['store_ms_per_1000'] / max(ours['store_ms_per_1000'], 1e-9):.1f}× |"
             )
         print(
             f"| 24h top-10 read, p50 ms | {peer_p50:.1f} | {ours_p50:.2f} | "

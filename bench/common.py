@@ -44,12 +44,13 @@ def redis_binary() -> str:
 
 
 def start_redis(
-    directory: Path, port: int, aof: bool = False, cluster: bool = False
+    directory: Path, port: int, aof: bool = False, cluster: bool = False, cpu: str | None = None
 ) -> subprocess.Popen[bytes]:
-    """A redis-server on loopback that answers before this returns."""
+    """A redis-server on loopback that answers before this returns (pinned to ``cpu``)."""
     directory.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [
+            *(["taskset", "-c", cpu] if cpu is not None else []),
             redis_binary(),
             "--port",
             str(port),
@@ -81,11 +82,11 @@ def start_redis(
 
 
 def start_cluster(
-    directory: Path, masters: int = 3
+    directory: Path, masters: int = 3, cpu: str | None = None
 ) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     """A throwaway Redis Cluster of ``masters`` primaries on loopback (needs redis-cli)."""
     ports = [free_port(bus=True) for _ in range(masters)]
-    procs = [start_redis(directory / str(p), p, cluster=True) for p in ports]
+    procs = [start_redis(directory / str(p), p, cluster=True, cpu=cpu) for p in ports]
     subprocess.run(
         ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports)]
         + ["--cluster-replicas", "0", "--cluster-yes"],
