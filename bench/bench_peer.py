@@ -25,11 +25,13 @@ import argparse
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -114,7 +116,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=100)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     args = parser.parse_args()
     url = os.environ.get("PEER_DATABASE_URL", DEFAULT_URL)
     try:
@@ -169,8 +172,7 @@ def main() -> None:
             "ENGAGEMENT_FLUSH_INTERVAL": "0",
         }
         prepare_site(env, "bench.benchapp")
-        results = {}
-        for name, module, path, script in (
+        scenarios = (
             (
                 "peer: SQL UPDATE + daily upsert",
                 "bench.peer_app:app",
@@ -184,29 +186,41 @@ def main() -> None:
                 "/api/v1/articles/kashi-orchard-cooperative/views",
                 WRK_SCRIPTS["new_reader_view"],
             ),
-        ):
+        )
+        # All three servers stay up (idle ones cost nothing) so that the rounds
+        # can interleave: this machine's speed drifts within minutes.
+        bases = {}
+        for name, module, path, _ in scenarios:
             port = free_port()
-            server = gunicorn(module, port, env, 4, load_cpu and "0")
-            servers.append(server)
+            servers.append(gunicorn(module, port, env, 4, load_cpu and "0"))
             if "benchapp" in module:
                 wait_http(f"http://127.0.0.1:{port}/healthz")
             else:
                 time.sleep(2)  # the peer app has no GET route to poll
-            base = f"http://127.0.0.1:{port}{path}"
-            run_wrk(base, 1, 16, script, load_cpu)
-            # Measured before the server stops: its database backends exit with it.
-            store = ({"postgres"}, set()) if "peer" in module else (set(), {redis_proc.pid})
-            cpu_before = store_cpu_seconds(*store)
-            results[name] = run_wrk(base, args.seconds, 16, script, load_cpu)
-            results[name]["store_ms_per_1000"] = (
-                (store_cpu_seconds(*store) - cpu_before) * 1e6 / max(results[name]["requests"], 1)
-            )
-            server.terminate()
-            server.wait(timeout=20)
+            bases[name] = f"http://127.0.0.1:{port}{path}"
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in scenarios}
+        for _ in range(args.rounds):
+            for name, module, _, script in scenarios:
+                run_wrk(bases[name], 1, 16, script, load_cpu)
+                store = ({"postgres"}, set()) if "peer" in module else (set(), {redis_proc.pid})
+                cpu_before = store_cpu_seconds(*store)
+                result = run_wrk(bases[name], args.seconds, 16, script, load_cpu)
+                result["store_ms_per_1000"] = (
+                    (store_cpu_seconds(*store) - cpu_before) * 1e6 / max(result["requests"], 1)
+                )
+                runs[name].append(result)
+        results = {
+            name: {
+                key: statistics.median(r[key] for r in rs)
+                for key in ("rps", "p50", "store_ms_per_1000")
+            }
+            for name, rs in runs.items()
+        }
 
         print(
             f"peer comparison: {args.posts:,} posts, {rows:,} daily rows (filled in "
-            f"{fill_seconds:.0f}s); {time.strftime('%Y-%m-%d %H:%M')}"
+            f"{fill_seconds:.0f}s); counting: medians of {args.rounds} interleaved rounds of "
+            f"{args.seconds}s; {time.strftime('%Y-%m-%d %H:%M')}"
         )
         print()
         print("| what | peer (WordPress-style SQL) | engagement | engagement advantage |")
