@@ -190,6 +190,7 @@ def main() -> None:
         scenarios = [
             ("bare Flask hello world (ceiling)", f"http://127.0.0.1:{hello_port}/", None),
             ("hello world inside this app", base + "/bench/hello", None),
+            ("same plus one Redis PING", base + "/bench/ping", None),
             (
                 "view beacon, new reader each request",
                 base + f"/api/v1/articles/{SLUG}/views",

@@ -28,6 +28,15 @@ def hello() -> str:
     return "hello"
 
 
+@app.get("/bench/ping")
+def ping() -> str:
+    """Hello plus one Redis round trip: what a round trip alone costs here."""
+    from engagement.extensions import redis_store
+
+    redis_store.client.ping()
+    return "pong"
+
+
 @app.get("/bench/roundtrips")
 def roundtrips() -> dict[str, int]:
     # Reading the counter costs one step of it; the caller subtracts that.
