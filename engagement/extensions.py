@@ -97,6 +97,13 @@ class _AppRedis:
                     self._client = connect(self.url, self.timeout)
         return self._client
 
+    def close(self) -> None:
+        """Close the client's connections (tests and tools that build many apps)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
 
 redis_store = RedisHolder()
 

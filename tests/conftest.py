@@ -27,7 +27,7 @@ from redis.cluster import RedisCluster
 
 from engagement import MIGRATIONS, create_app
 from engagement.embedded_redis import server_binary
-from engagement.extensions import db
+from engagement.extensions import RedisHolder, db, limiter
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPUS = SHARED_DATA / "cnews-1000.jsonl"
@@ -296,8 +296,17 @@ def app_factory(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Calla
 
 
 def stop_threads(app: Flask) -> None:
-    """Background threads of an app must not outlive its test."""
+    """Background threads and Redis connections of an app must not outlive its test.
+
+    Closing explicitly matters on a cluster client: its connections sit in
+    reference cycles, and the garbage collector may reach a socket before the
+    connection that would have closed it.
+    """
     app.extensions["engagement.leaderboards"].refresher.stop()
+    app.extensions[RedisHolder.extension_name].close()
+    storage = getattr(getattr(limiter, "_storage", None), "storage", None)
+    if storage is not None and hasattr(storage, "close"):
+        storage.close()
 
 
 def clean_database(app: Flask) -> None:
