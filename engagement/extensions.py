@@ -16,7 +16,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 from . import embedded_redis
-from .redis_client import REDIS_ERRORS, connect
+from .redis_client import REDIS_ERRORS, close_client, connect
 
 # After a failed call, skip Redis for this long: while it is down, pages and the
 # API answer at once instead of each paying the connect timeout.
@@ -102,7 +102,7 @@ class _AppRedis:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            client.close()
+            close_client(client)
 
 
 redis_store = RedisHolder()

@@ -157,6 +157,20 @@ def connect(url: str, timeout: float) -> Any:
     return sentinel.master_for(target.service, db=target.db, ssl=target.ssl, **auth, **common)
 
 
+def close_client(client: Any) -> None:
+    """Close every connection of a client.
+
+    ``RedisCluster.close()`` leaves the connections it opened to the startup
+    nodes (to discover the cluster) to the garbage collector; they are closed
+    here too.
+    """
+    client.close()
+    manager = getattr(client, "nodes_manager", None)
+    for node in getattr(manager, "startup_nodes", {}).values():
+        if node.redis_connection is not None:
+            node.redis_connection.close()
+
+
 def limiter_storage_uri(url: str) -> str:
     """The same Redis as a ``limits`` storage URI (it spells unix sockets differently)."""
     if url.startswith("unix://"):

@@ -28,6 +28,7 @@ from redis.cluster import RedisCluster
 from engagement import MIGRATIONS, create_app
 from engagement.embedded_redis import server_binary
 from engagement.extensions import RedisHolder, db, limiter
+from engagement.redis_client import close_client
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPUS = SHARED_DATA / "cnews-1000.jsonl"
@@ -306,7 +307,7 @@ def stop_threads(app: Flask) -> None:
     app.extensions[RedisHolder.extension_name].close()
     storage = getattr(getattr(limiter, "_storage", None), "storage", None)
     if storage is not None and hasattr(storage, "close"):
-        storage.close()
+        close_client(storage)
 
 
 def clean_database(app: Flask) -> None:
@@ -325,8 +326,11 @@ def app(
     yield app
     stop_threads(app)
     clean_database(app)
-    with redis_server.client() as raw:
+    raw = redis_server.client()
+    try:
         raw.flushall()
+    finally:
+        close_client(raw)
 
 
 @pytest.fixture
@@ -365,7 +369,7 @@ def redis_client(
 ) -> Iterator[redis.Redis]:
     client = redis_server.client(decode_responses=True)
     yield client
-    client.close()
+    close_client(client)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from engagement import counters, writebehind
 from engagement.extensions import db, redis_store
 from engagement.models import ArticleDaily, ArticleStats, ReaderReaction
 from engagement.moods import MOOD_KEYS
+from engagement.redis_client import close_client
 from engagement.refs import lookup
 from tests.conftest import RedisServer
 from tests.helpers import react, reader_client, view
@@ -95,7 +96,7 @@ def test_no_raw_address_is_stored(demo: Flask, redis_client, redis_server) -> No
             dump.extend(raw.smembers(key))
         elif kind == b"string":
             dump.append(raw.get(key) or b"")
-    raw.close()
+    close_client(raw)
     text = b"\n".join(dump).decode("utf-8", "replace")
     assert any("eng-rl-fw" in k for k in redis_client.scan_iter("*")), "limiter keys exist"
     assert "203.0.113" not in text

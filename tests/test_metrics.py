@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from engagement.redis_client import close_client
 from tests.conftest import RedisServer, free_port
 from tests.helpers import BROWSER, GOOGLEBOT, reader_client, view
 
@@ -123,7 +124,7 @@ def test_metrics_add_up_across_gunicorn_workers(
         from engagement.counters import counts_key
 
         assert counts.hget(counts_key(ref.id), "views") == "30"
-        counts.close()
+        close_client(counts)
         for _ in range(6):  # whichever worker answers, the sum is the same
             scrape = urllib.request.Request(
                 base + "/metrics", headers={"Authorization": "Bearer t"}
