@@ -37,10 +37,10 @@ from bench.common import (  # noqa: E402
     free_port,
     gunicorn,
     prepare_site,
-    start_cluster,
     start_redis,
     wait_http,
 )
+from tests.conftest import RedisClusterServer  # noqa: E402
 
 SLUG = "kashi-orchard-cooperative"
 # Commands our Lua scripts run inside one EVALSHA: not round trips of their own.
@@ -152,12 +152,21 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
     http_port = free_port()
     if args.redis_cluster:
-        redis_procs, redis_ports = start_cluster(tmp / "cluster", cpu=load_cpu)
-        redis_url = "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in redis_ports)
+        # The tests' throwaway cluster, pinned like the single server below.
+        cluster = RedisClusterServer(tmp / "cluster", cpu=load_cpu)
+        cluster.start()
+        redis_ports = [node.port for node in cluster.nodes]
+        redis_url = cluster.url
+        stop_redis = cluster.stop
     else:
         redis_ports = [free_port()]
-        redis_procs = [start_redis(tmp, redis_ports[0], cpu=load_cpu)]
+        single = start_redis(tmp, redis_ports[0], cpu=load_cpu)
         redis_url = f"redis://127.0.0.1:{redis_ports[0]}/0"
+
+        def stop_redis() -> None:
+            single.terminate()
+            single.wait(timeout=10)
+
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
@@ -282,9 +291,7 @@ def main() -> None:
         for server in servers:
             server.terminate()
             server.wait(timeout=10)
-        for proc in redis_procs:
-            proc.terminate()
-            proc.wait(timeout=10)
+        stop_redis()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

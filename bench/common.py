@@ -13,7 +13,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.conftest import free_port  # noqa: E402  (one free-port finder for tests and benches)
+from tests.conftest import free_port as free_port  # noqa: E402  (re-exported for the benches)
 
 
 def redis_binary() -> str:
@@ -27,7 +27,7 @@ def redis_binary() -> str:
 
 
 def start_redis(
-    directory: Path, port: int, aof: bool = False, cluster: bool = False, cpu: str | None = None
+    directory: Path, port: int, aof: bool = False, cpu: str | None = None
 ) -> subprocess.Popen[bytes]:
     """A redis-server on loopback that answers before this returns (pinned to ``cpu``)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,6 @@ def start_redis(
             "yes" if aof else "no",
             "--appendfsync",
             "everysec",
-            *(["--cluster-enabled", "yes"] if cluster else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -62,32 +61,6 @@ def start_redis(
             time.sleep(0.05)
     proc.terminate()
     raise RuntimeError(f"redis-server did not start on port {port}")
-
-
-def start_cluster(
-    directory: Path, masters: int = 3, cpu: str | None = None
-) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
-    """A throwaway Redis Cluster of ``masters`` primaries on loopback (needs redis-cli)."""
-    ports = [free_port(bus=True) for _ in range(masters)]
-    procs = [start_redis(directory / str(p), p, cluster=True, cpu=cpu) for p in ports]
-    subprocess.run(
-        ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports)]
-        + ["--cluster-replicas", "0", "--cluster-yes"],
-        check=True,
-        capture_output=True,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        states = []
-        for p in ports:
-            with redis.Redis(port=p, decode_responses=True) as c:
-                states.append(c.cluster("INFO").get("cluster_state") == "ok")
-        if all(states):
-            return procs, ports
-        time.sleep(0.05)
-    for proc in procs:
-        proc.terminate()
-    raise RuntimeError("the bench Redis Cluster did not become ready")
 
 
 def wait_http(url: str, timeout: float = 30) -> None:

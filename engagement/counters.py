@@ -628,7 +628,6 @@ class Scripts:
     """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
 
     def __init__(self, client: Any) -> None:
-        self.cluster = is_cluster(client)
         self.view = _Split(client, _VIEW)
         self.react = _Split(client, _REACT)
         self.restore_counts = _Split(client, _RESTORE_COUNTS)

@@ -57,11 +57,16 @@ class RedisServer:
     """A throwaway redis-server that a test may stop and start again."""
 
     def __init__(
-        self, directory: Path, unixsocket: Path | None = None, cluster: bool = False
+        self,
+        directory: Path,
+        unixsocket: Path | None = None,
+        cluster: bool = False,
+        cpu: str | None = None,
     ) -> None:
         self.directory = directory
         self.unixsocket = unixsocket
         self.cluster = cluster
+        self.cpu = cpu  # pinned there with taskset (benches keep Redis off the app's core)
         self.port = free_port(bus=cluster)
         self.binary = shutil.which("redis-server") or server_binary()
         self.process: subprocess.Popen[bytes] | None = None
@@ -74,6 +79,7 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
+                *(["taskset", "-c", self.cpu] if self.cpu is not None else []),
                 self.binary,
                 "--port",
                 str(self.port),
@@ -120,8 +126,10 @@ class RedisClusterServer:
     comes without redis-cli.
     """
 
-    def __init__(self, directory: Path, masters: int = 3) -> None:
-        self.nodes = [RedisServer(directory / f"node{i}", cluster=True) for i in range(masters)]
+    def __init__(self, directory: Path, masters: int = 3, cpu: str | None = None) -> None:
+        self.nodes = [
+            RedisServer(directory / f"node{i}", cluster=True, cpu=cpu) for i in range(masters)
+        ]
 
     @property
     def url(self) -> str:
