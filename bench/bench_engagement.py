@@ -140,6 +140,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (one CPU)")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument(
         "--redis-cluster", action="store_true", help="run against a 3-master Redis Cluster"
     )
@@ -183,7 +185,7 @@ def main() -> None:
         prepare_site(env, "bench.benchapp")
 
         def serve(module: str, port: int) -> subprocess.Popen[bytes]:
-            return gunicorn(module, port, env, args.threads, app_cpu)
+            return gunicorn(module, port, env, args.threads, app_cpu, args.workers, args.worker_class)
 
         # The ceiling: a bare Flask app under exactly the same gunicorn settings,
         # measured in every round right before the endpoints it is compared with.
@@ -267,7 +269,7 @@ def main() -> None:
 
         pinned = f" (pinned to CPU {app_cpu}; wrk and Redis on CPU {load_cpu})" if app_cpu else ""
         print(
-            f"engagement bench: gunicorn -w 1 -k gthread --threads {args.threads}{pinned};"
+            f"engagement bench: gunicorn -w {args.workers} -k gthread --threads {args.threads}{pinned};"
             f" wrk -t1 -c{args.connections} -d{args.seconds}s, {args.rounds} interleaved rounds"
             f" (medians); {'3-master Redis Cluster' if args.redis_cluster else 'one Redis server'};"
             f" {time.strftime('%Y-%m-%d %H:%M')}"

@@ -85,15 +85,21 @@ def prepare_site(env: dict[str, str], app: str = "wsgi") -> None:
 
 
 def gunicorn(
-    module: str, port: int, env: dict[str, str], threads: int = 4, cpu: str | None = None
+    module: str,
+    port: int,
+    env: dict[str, str],
+    threads: int = 4,
+    cpu: str | None = None,
+    workers: int = 1,
+    worker_class: str = "gthread",
 ) -> subprocess.Popen[bytes]:
-    """One gthread worker, the settings every throughput comparison uses."""
+    """gthread workers (one by default), the settings every throughput comparison uses."""
     command = [
         str(VENV_BIN / "gunicorn"),
         "-w",
-        "1",
+        str(workers),
         "-k",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "-b",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request
+import flask
+from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,9 +19,31 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 
 
+class EngagementFlask(Flask):
+    """Flask with its per-call coroutine check remembered per function.
+
+    Flask asks ``inspect.iscoroutinefunction`` about the view and every hook on
+    every request (about a microsecond each, ten or more per request); the
+    answer never changes for a given function, so it is looked up once.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return self._sync[func]
+        except KeyError:
+            wrapped = self._sync[func] = super().ensure_sync(func)
+            return wrapped
+        except TypeError:  # an unhashable callable: ask Flask every time
+            return super().ensure_sync(func)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI and error handlers."""
-    app = Flask(
+    app = EngagementFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
@@ -120,12 +143,17 @@ def configure_sessions(app: Flask) -> None:
 
 class OperatorSessions(SecureCookieSessionInterface):
     """Only the operators' pages use the session: readers' requests skip the
-    cookie's signature work (a measurable share of a beacon's time)."""
+    cookie's signature work (a measurable share of a beacon's time) and never
+    get a session cookie, which would make their cached pages private."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if not request.path.startswith("/admin"):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if flask.request.path.startswith("/admin"):
+            super().save_session(app, session, response)
 
 
 def configure_limiter(app: Flask) -> None:

@@ -211,8 +211,14 @@ class Query:
     category: str | None
 
 
+def arg(args: Mapping[str, str], name: str, default: str) -> str:
+    """``args.get(name, default)`` without werkzeug's raise-and-catch on a miss
+    (it builds an HTTPException for every absent parameter)."""
+    return args[name] if name in args else default
+
+
 def choice(args: Mapping[str, str], name: str, default: str, allowed: Collection[str]) -> str:
-    value = args.get(name, default)
+    value = arg(args, name, default)
     if value not in allowed:
         raise BadParameter(f"invalid_{name}", f"'{name}' must be one of: {', '.join(allowed)}.")
     return value
@@ -230,10 +236,10 @@ def parse_query(args: Mapping[str, str]) -> Query:
     """The window/metric/category/limit parameters shared by the API and the widgets."""
     window = choice(args, "window", "24h", rankings.WINDOWS)
     metric = choice(args, "metric", "views", rankings.METRICS)
-    raw = args.get("limit", "10")
+    raw = arg(args, "limit", "10")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_ITEMS:
         raise BadParameter("invalid_limit", f"'limit' must be a whole number 1-{MAX_ITEMS}.")
-    category = args.get("category") or None
+    category = arg(args, "category", "") or None
     scope = leaderboards().scope_for(category)
     if scope is None:
         raise BadParameter("unknown_category", f"No category with slug {category!r}.")

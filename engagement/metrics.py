@@ -8,6 +8,7 @@ server, tests) the process's own registry is used.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import time
@@ -45,6 +46,13 @@ LATENCY = Histogram(
 VIEWS = Counter("engagement_views_total", "View beacons by outcome.", ["result"])
 REACTIONS = Counter("engagement_reactions_total", "Reaction requests by outcome.", ["result"])
 REDIS_ERRORS = Counter("engagement_redis_errors_total", "Redis calls that failed.")
+
+
+@functools.cache
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once: each call takes a lock and
+    checks the labels, which costs more than the count it leads to."""
+    return metric.labels(*labels)
 
 
 class FlushLag:

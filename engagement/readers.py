@@ -40,9 +40,25 @@ def rate_limit_key() -> str:
     return "c:" + keyed_hash("rate-limit", client_address())
 
 
+class _ReaderSigner(Signer):
+    """itsdangerous derives the signing key (a hash of secret and salt) on every
+    sign and unsign; a reader request does one of them, so the key is kept."""
+
+    def __init__(self, secret_key: str) -> None:
+        super().__init__(secret_key, salt="engagement.reader")
+        self._derived: dict[bytes | None, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        cache_key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+        found = self._derived.get(cache_key)
+        if found is None:
+            found = self._derived[cache_key] = super().derive_key(secret_key)
+        return found
+
+
 @lru_cache(maxsize=8)
 def _signer_for(secret: str) -> Signer:
-    return Signer(secret, salt="engagement.reader")
+    return _ReaderSigner(secret)
 
 
 def _signer() -> Signer:
@@ -74,7 +90,7 @@ def current_reader() -> str:
         if from_cookie is not None:
             g.reader, g.reader_is_new = from_cookie, False
         else:
-            agent = request.headers.get("User-Agent", "")
+            agent = request.environ.get("HTTP_USER_AGENT", "")
             g.reader, g.reader_is_new = keyed_hash(client_address(), agent), True
     return str(g.reader)
 
@@ -84,17 +100,18 @@ def reader_from_cookie() -> str | None:
     return _from_cookie()
 
 
+# Written by hand: the value is hex and base64url (nothing to quote), and
+# werkzeug's dump_cookie (quoting, an Expires date) was a tenth of a beacon's
+# Python time. Max-Age alone sets the lifetime in every current browser.
+_COOKIE_ATTRIBUTES = f"; Max-Age={COOKIE_MAX_AGE}; HttpOnly; Path=/; SameSite=Lax"
+
+
 def issue_cookie(response: Response) -> Response:
     """Set the reader cookie when this request used a derived identity."""
     if g.get("reader_is_new"):
-        response.set_cookie(
-            COOKIE,
-            _signer().sign(g.reader).decode(),
-            max_age=COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-        )
+        value = _signer().sign(g.reader).decode()
+        secure = "; Secure" if request.is_secure else ""
+        response.headers.add("Set-Cookie", f"{COOKIE}={value}{_COOKIE_ATTRIBUTES}{secure}")
     return response
 
 

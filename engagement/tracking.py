@@ -12,7 +12,7 @@ from . import counters, readers
 from .bots import is_bot
 from .counters import ArticleRef, ReactionState, ViewResult
 from .extensions import redis_store
-from .metrics import REACTIONS, VIEWS
+from .metrics import REACTIONS, VIEWS, child
 
 
 def is_same_origin(url: str) -> bool:
@@ -33,7 +33,7 @@ def reaction_limit() -> str:
 
 
 def from_bot() -> bool:
-    return is_bot(request.headers.get("User-Agent", ""))
+    return is_bot(request.environ.get("HTTP_USER_AGENT", ""))
 
 
 def change_reaction(ref: ArticleRef, mood: str | None, toggle: bool = False) -> ReactionState:
@@ -45,10 +45,10 @@ def change_reaction(ref: ArticleRef, mood: str | None, toggle: bool = False) -> 
     with redis_store.guard() as client:
         if from_bot():
             counters.record_dropped(client, "reactions_bot", now(), None)
-            REACTIONS.labels("bot").inc()
+            child(REACTIONS, "bot").inc()
             return counters.reaction_state(client, ref.id, None)
         state = counters.set_reaction(client, ref, reader, mood, now(), toggle=toggle)
-    REACTIONS.labels("changed" if state.changed else "unchanged").inc()
+    child(REACTIONS, "changed" if state.changed else "unchanged").inc()
     return state
 
 
@@ -58,9 +58,9 @@ def count_view(ref: ArticleRef) -> ViewResult:
     with redis_store.guard() as client:
         if from_bot():
             views = counters.record_dropped(client, "views_bot", now(), ref.id)
-            VIEWS.labels("bot").inc()
+            child(VIEWS, "bot").inc()
             return ViewResult(counted=False, views=views)
         window = current_app.config["ENGAGEMENT_VIEW_WINDOW"]
         result = counters.record_view(client, ref, reader, now(), window)
-    VIEWS.labels("counted" if result.counted else "repeat").inc()
+    child(VIEWS, "counted" if result.counted else "repeat").inc()
     return result
