@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import counters, readers, refs
 from .counters import ArticleRef, ReactionState
-from .extensions import RedisUnavailable, db, limiter, redis_store
+from .extensions import RedisUnavailable, db, redis_store
 from .leaderboards import BadParameter, Board, Query, leaderboards, parse_query
 from .models import Article
 from .moods import MOOD_KEYS
 from .openapi import spec
 from .related import store as related
-from .tracking import change_reaction, count_view, is_same_origin, reaction_limit
+from .tracking import change_reaction, count_view, is_same_origin
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -56,8 +54,6 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
     """Every failure of the API, ours or werkzeug's, in the one JSON shape."""
     if isinstance(exc, ApiError):
         error = exc
-    elif isinstance(exc, RateLimitExceeded):
-        error = ApiError(429, "rate_limited", f"Too many requests: {exc.description}.")
     elif isinstance(exc, RedisUnavailable):
         error = ApiError(503, "counters_unavailable", "Counting is unavailable; try again soon.")
     elif isinstance(exc, DataError):
@@ -77,20 +73,10 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
     response = jsonify(error.to_dict())
     response.headers["Cache-Control"] = "no-store"
     if error.status_code == 429:
-        response.headers["Retry-After"] = str(_retry_after())
+        response.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or 60)
     elif error.status_code == 503:
         response.headers["Retry-After"] = "1"
     return response, error.status_code
-
-
-def _retry_after() -> int:
-    limit = limiter.current_limit
-    if limit is None:
-        return 60
-    try:
-        return max(1, int(limit.reset_at - time.time()))
-    except Exception:  # noqa: BLE001 - storage down while computing a hint
-        return 60
 
 
 def allowed_origin(origin: str | None) -> bool:
@@ -167,7 +153,6 @@ def get_reactions(slug: str) -> tuple[Response, int]:
 
 
 @bp.post("/articles/<slug>/reactions")
-@limiter.shared_limit(reaction_limit, scope="reactions")
 def post_reaction(slug: str) -> tuple[Response, int]:
     ref = article_or_404(slug)
     mood = read_json_object().get("reaction")
@@ -179,7 +164,6 @@ def post_reaction(slug: str) -> tuple[Response, int]:
 
 
 @bp.delete("/articles/<slug>/reactions")
-@limiter.shared_limit(reaction_limit, scope="reactions")
 def delete_reaction(slug: str) -> tuple[Response, int]:
     ref = article_or_404(slug)
     return no_store(reactions_body(slug, change_reaction(ref, None)))

@@ -14,6 +14,8 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:epoch``           present while Redis holds the same history as SQL
 ``eng:{rk}:co:<id>``         sorted set: other article id -> readers who read both
 ``eng:{rk}:rv:<reader>``     list: the reader's last few counted articles (a day)
+``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
+                             current fixed window of the limit "n per s seconds"
 
 A metric is ``views``, ``reactions`` or a mood key; a scope is ``all`` or
 ``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
@@ -26,6 +28,12 @@ the ``{rk}`` tag or the article's own, and each script is written as an article
 half and a rankings half: on Redis Cluster, where one script may touch only one
 slot, the halves run as two scripts (two round trips; a crash between them can
 leave an article's own count one ahead of its ranking buckets).
+
+The reaction limit (``ENGAGEMENT_RATELIMIT_REACTIONS``, a Flask-Limiter string)
+is counted by the reaction script itself, with Flask-Limiter's fixed-window
+rule: as a separate Flask-Limiter check it cost a second round trip and about
+200 µs of Python per reaction. On a cluster the limit keys live in the client's
+own slot, so there it is a small script of its own before the reaction.
 """
 
 from __future__ import annotations
@@ -169,6 +177,11 @@ def coviews(client: Any, article_ids: Sequence[int], n: int) -> dict[int, list[t
     }
 
 
+def limit_key(client: str, amount: int, seconds: int) -> str:
+    """A client's hit counter for the limit "``amount`` per ``seconds``"."""
+    return f"{PREFIX}:{{l{client}}}:{amount}/{seconds}"
+
+
 def epoch_key() -> str:
     return rank_prefix() + "epoch"
 
@@ -242,6 +255,27 @@ end
 """
 
 
+# Fixed windows, as Flask-Limiter's "fixed-window" strategy keeps them: the first
+# hit starts the window and sets its expiry; hits over the amount are refused
+# (and still counted). KEYS[first...] are the windows' keys and ``spec`` lists
+# "amount:seconds" for each. Returns the seconds until every window allows
+# again, or 0 when this hit is allowed.
+_LUA_LIMIT = """
+local function limited(first, spec)
+  local wait, i = 0, first
+  for amount, seconds in string.gmatch(spec, '(%d+):(%d+)') do
+    local hits = redis.call('INCR', KEYS[i])
+    if hits == 1 then redis.call('EXPIRE', KEYS[i], seconds) end
+    if hits > tonumber(amount) then
+      wait = math.max(wait, redis.call('TTL', KEYS[i]), 1)
+    end
+    i = i + 1
+  end
+  return wait
+end
+"""
+
+
 @dataclass(frozen=True)
 class _Halves:
     """The Lua of one operation: its two halves and how each is invoked."""
@@ -254,7 +288,7 @@ class _Halves:
 
     def sources(self) -> tuple[str, str, str]:
         return (
-            _LUA_LIB + self.article + self.rank + self.whole,
+            _LUA_LIB + _LUA_LIMIT + self.article + self.rank + self.whole,
             _LUA_LIB + self.article + self.article_only,
             _LUA_LIB + self.rank + self.rank_only,
         )
@@ -333,10 +367,13 @@ return 1
 """,
 )
 
+# KEYS: the article's counts, then the client's limit windows (one server only).
 # ARGV: prefix, article id, reader, now, scopes, mood ('' removes), toggle ('1'/'0'),
-#       publication fraction, then the mood keys in display order (the cluster
-#       rankings script gets changed, mood, old mood, old time instead).
-# Returns {changed, mine, old mood, old time, count per mood...}.
+#       publication fraction, limit spec (see _LUA_LIMIT), then the mood keys in
+#       display order (the cluster rankings script gets changed, mood, old mood,
+#       old time instead of the spec and moods).
+# Returns {changed, mine, old mood, old time, count per mood...}, or {-1, wait}
+# when a limit refuses the change.
 _REACT = _Halves(
     article="""
 local function react_article()
@@ -367,7 +404,7 @@ end
 local function react_reply(changed, mood, old, old_ts)
   local A = article_prefix(ARGV[2])
   local out = {changed, mood ~= '' and mood or false, old, old_ts}
-  for i = 9, #ARGV do
+  for i = 10, #ARGV do
     out[#out + 1] = tonumber(redis.call('HGET', A .. 'c', ARGV[i]) or '0')
   end
   return out
@@ -395,6 +432,8 @@ local function react_rank(changed, mood, old, old_ts)
 end
 """,
     whole="""
+local wait = limited(2, ARGV[9])
+if wait > 0 then return {-1, wait} end
 local changed, mood, old, old_ts = react_article()
 react_rank(changed, mood, old, old_ts)
 return react_reply(changed, mood, old, old_ts)
@@ -612,10 +651,15 @@ class _Split:
         args: Sequence[Any],
         rank_args: Callable[[Any], Sequence[Any] | None],
         pipe: Any = None,
+        extra_keys: Sequence[str] = (),
     ) -> Any:
-        """The reply of the article half (the whole script's, on one server)."""
+        """The reply of the article half (the whole script's, on one server).
+
+        ``extra_keys`` follow the article's key in the one-server script's KEYS.
+        """
         if not self.cluster:
-            return self.whole(keys=[article_key], args=args, client=pipe)
+            return self.whole(keys=[article_key, *extra_keys], args=args, client=pipe)
+        assert not extra_keys, "a cluster script cannot reach keys of other slots"
         # Scripts cannot be queued on a cluster pipeline: both halves run now.
         reply = self.article(keys=[article_key], args=args)
         rank = rank_args(reply)
@@ -634,6 +678,7 @@ class Scripts:
         self.restore_readers = _Split(client, _RESTORE_READERS)
         self.reset = _Split(client, _RESET)
         self.snapshot = client.register_script(_LUA_SNAPSHOT)
+        self.limit = client.register_script(_LUA_LIMIT + "return limited(1, ARGV[1])")
 
 
 _scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()
@@ -653,6 +698,37 @@ def scripts(client: Any) -> Scripts:
 class ViewResult:
     counted: bool
     views: int
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A client's reaction limit: its hashed identity and (amount, seconds) windows."""
+
+    client: str
+    windows: tuple[tuple[int, int], ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [limit_key(self.client, amount, seconds) for amount, seconds in self.windows]
+
+    @property
+    def spec(self) -> str:
+        return ",".join(f"{amount}:{seconds}" for amount, seconds in self.windows)
+
+
+class RateLimited(Exception):
+    """A limit window is full; ``retry_after`` seconds until all allow again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limited for {retry_after} s")
+        self.retry_after = retry_after
+
+
+def hit_limit(client: Any, limit: RateLimit) -> int:
+    """Count one hit in each window (one round trip); seconds to wait, 0 if allowed."""
+    if not limit.windows:
+        return 0
+    return int(scripts(client).limit(keys=limit.keys, args=[limit.spec]))
 
 
 @dataclass(frozen=True)
@@ -684,8 +760,13 @@ def queue_reaction(
     now: float,
     toggle: bool = False,
     pipe: Any = None,
+    limit: RateLimit | None = None,
 ) -> Any:
-    """Run (or, given a pipeline, queue) the reaction script; returns its raw reply."""
+    """Run (or, given a pipeline, queue) the reaction script; returns its raw reply.
+
+    With ``limit`` the change counts against it first, in the same script on
+    one server; a full window makes the reply ``[-1, seconds to wait]``.
+    """
     args = [
         PREFIX,
         ref.id,
@@ -696,12 +777,28 @@ def queue_reaction(
         "1" if toggle else "0",
         ref.pub_fraction,
     ]
+    react = scripts(client).react
+    limit_keys: list[str] = []
+    spec = ""
+    if limit is not None and limit.windows:
+        if react.cluster:
+            wait = hit_limit(client, limit)
+            if wait:
+                return [-1, wait]
+        else:
+            limit_keys, spec = limit.keys, limit.spec
 
     def rank_args(reply: list[Any]) -> list[Any] | None:
         changed, mine, old, old_ts = reply[:4]
         return [*args, changed, mine or "", old or "", old_ts or ""] if changed else None
 
-    return scripts(client).react.run(counts_key(ref.id), [*args, *MOOD_KEYS], rank_args, pipe=pipe)
+    return react.run(
+        counts_key(ref.id),
+        [*args, spec, *MOOD_KEYS],
+        rank_args,
+        pipe=pipe,
+        extra_keys=limit_keys,
+    )
 
 
 def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: int) -> ViewResult:
@@ -711,10 +808,21 @@ def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: i
 
 
 def set_reaction(
-    client: Any, ref: ArticleRef, reader: str, mood: str | None, now: float, toggle: bool = False
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    mood: str | None,
+    now: float,
+    toggle: bool = False,
+    limit: RateLimit | None = None,
 ) -> ReactionState:
-    """Set (or with ``mood=None`` remove) the reader's one reaction; atomic."""
-    reply = queue_reaction(client, ref, reader, mood, now, toggle)
+    """Set (or with ``mood=None`` remove) the reader's one reaction; atomic.
+
+    Raises :class:`RateLimited` (and changes nothing) when ``limit`` is full.
+    """
+    reply = queue_reaction(client, ref, reader, mood, now, toggle, limit=limit)
+    if reply[0] == -1:
+        raise RateLimited(int(reply[1]))
     changed, mine, _old, _old_ts, *counts = reply
     return ReactionState(
         counts=dict(zip(MOOD_KEYS, (int(c) for c in counts), strict=True)),

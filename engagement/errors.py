@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
@@ -34,22 +35,24 @@ def error_code(exc: HTTPException) -> str:
     return getattr(exc, "code_name", None) or (exc.name or "error").lower().replace(" ", "_")
 
 
-def render_error(exc: HTTPException) -> tuple[Response | str, int]:
+def render_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
+    # Retry-After of a 429 or 503 (werkzeug puts it in the exception's headers).
+    extra = [(k, v) for k, v in exc.get_headers() if k == "Retry-After"]
     if wants_json():
         body = {"error": {"code": error_code(exc), "message": exc.description or exc.name}}
-        return jsonify(body), status
+        return jsonify(body), status, extra
     title = TITLES.get(status, exc.name)
-    return render_template("error.html", status=status, title=title, exc=exc), status
+    return render_template("error.html", status=status, title=title, exc=exc), status, extra
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         return render_error(exc)
 
     @app.errorhandler(OperationalError)
-    def database_down(exc: OperationalError) -> tuple[Response | str, int]:
+    def database_down(exc: OperationalError) -> ResponseReturnValue:
         log.error("database unavailable: %s", exc.orig.__class__.__name__ if exc.orig else exc)
         from .extensions import db
 
@@ -58,7 +61,7 @@ def init_app(app: Flask) -> None:
         return render_error(error)
 
     @app.errorhandler(DataError)
-    def bad_value(exc: DataError) -> tuple[Response | str, int]:
+    def bad_value(exc: DataError) -> ResponseReturnValue:
         # A value the database refuses (out of range, bad encoding) is the client's.
         from .extensions import db
 
@@ -66,5 +69,5 @@ def init_app(app: Flask) -> None:
         return render_error(BadRequest("请求中的值无效。"))
 
     @app.errorhandler(InternalServerError)
-    def internal_error(exc: InternalServerError) -> tuple[Response | str, int]:
+    def internal_error(exc: InternalServerError) -> ResponseReturnValue:
         return render_error(InternalServerError("服务器内部错误，我们会尽快修复。"))

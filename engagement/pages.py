@@ -23,13 +23,13 @@ from sqlalchemy.orm import selectinload
 
 from . import counters, readers, refs
 from .counters import ReactionState
-from .extensions import RedisUnavailable, db, limiter, redis_store
+from .extensions import RedisUnavailable, db, redis_store
 from .leaderboards import leaderboards
 from .models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
 from .moods import MOOD_KEYS, MOODS
 from .rankings import Ranking
 from .related import store as related
-from .tracking import change_reaction, is_same_origin, reaction_limit
+from .tracking import change_reaction, is_same_origin
 
 bp = Blueprint("pages", __name__)
 
@@ -199,7 +199,6 @@ def same_site_post() -> bool:
 
 
 @bp.post("/articles/<slug>/reactions")
-@limiter.shared_limit(reaction_limit, scope="reactions")
 def react(slug: str) -> ResponseReturnValue:
     """The reaction bar without JavaScript: post a mood, get the page back."""
     if not same_site_post():

@@ -4,9 +4,12 @@ who the reader is, whether they are a bot, and which clock to use."""
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import current_app, request
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from . import counters, readers
 from .bots import is_bot
@@ -27,9 +30,26 @@ def now() -> float:
     return float(clock()) if clock else time.time()
 
 
-def reaction_limit() -> str:
-    """Flask-Limiter's limit for reaction changes, read from config per request."""
-    return str(current_app.config["ENGAGEMENT_RATELIMIT_REACTIONS"])
+class ReactionsLimited(TooManyRequests):
+    """429 for a client over ``ENGAGEMENT_RATELIMIT_REACTIONS``; carries Retry-After."""
+
+    description = "操作过于频繁，请稍后再试。"
+
+
+@lru_cache(maxsize=16)
+def _windows(limit: str) -> tuple[tuple[int, int], ...]:
+    """(amount, seconds) of each window of a Flask-Limiter string, e.g. "30/minute"."""
+    return tuple((item.amount, item.get_expiry()) for item in parse_many(limit))
+
+
+def reaction_limit() -> counters.RateLimit:
+    """This client's reaction limit, read from config per request.
+
+    The limit is counted inside the reaction script (see ``counters``) rather
+    than by a Flask-Limiter decorator, which would be a second round trip.
+    """
+    windows = _windows(str(current_app.config["ENGAGEMENT_RATELIMIT_REACTIONS"]))
+    return counters.RateLimit(readers.rate_limit_key(), windows)
 
 
 def from_bot() -> bool:
@@ -39,15 +59,26 @@ def from_bot() -> bool:
 def change_reaction(ref: ArticleRef, mood: str | None, toggle: bool = False) -> ReactionState:
     """Apply the reader's choice; a crawler's is dropped and only counted as dropped.
 
-    Raises :class:`RedisUnavailable` when Redis does not answer.
+    Raises :class:`RedisUnavailable` when Redis does not answer and
+    :class:`ReactionsLimited` when the client is over its limit (bots included).
     """
     reader = readers.current_reader()
-    with redis_store.guard() as client:
-        if from_bot():
-            counters.record_dropped(client, "reactions_bot", now(), None)
-            child(REACTIONS, "bot").inc()
-            return counters.reaction_state(client, ref.id, None)
-        state = counters.set_reaction(client, ref, reader, mood, now(), toggle=toggle)
+    limit = reaction_limit()
+    try:
+        with redis_store.guard() as client:
+            if from_bot():
+                wait = counters.hit_limit(client, limit)
+                if wait:
+                    raise counters.RateLimited(wait)
+                counters.record_dropped(client, "reactions_bot", now(), None)
+                child(REACTIONS, "bot").inc()
+                return counters.reaction_state(client, ref.id, None)
+            state = counters.set_reaction(
+                client, ref, reader, mood, now(), toggle=toggle, limit=limit
+            )
+    except counters.RateLimited as exc:
+        child(REACTIONS, "limited").inc()
+        raise ReactionsLimited(retry_after=exc.retry_after) from None
     child(REACTIONS, "changed" if state.changed else "unchanged").inc()
     return state
 

@@ -157,6 +157,65 @@ def test_rate_limit_answers_429_with_retry_after(app_factory, redis_server) -> N
     assert react(other, SLUG, "smile").status_code == 200, "limits are per client"
 
 
+def test_the_limit_is_shared_by_the_api_and_the_form_and_has_several_windows(
+    app_factory, redis_server
+) -> None:
+    app = app_factory(redis_server.url, ENGAGEMENT_RATELIMIT_REACTIONS="10/hour;2/minute")
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    client = reader_client(app, address="198.51.100.101")
+    assert react(client, SLUG, "smile").status_code == 200
+    form = client.post(
+        f"/articles/{SLUG}/reactions",
+        data={"reaction": "sad"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert form.status_code == 303
+    refused = client.post(
+        f"/articles/{SLUG}/reactions",
+        data={"reaction": "envy"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert refused.status_code == 429, "the form path shares the API's limit"
+    assert "text/html" in refused.headers["Content-Type"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60, "the minute window is the full one"
+    assert client.get(URL).json["mine"] == "sad", "a refused change changes nothing"
+    bot = reader_client(app, address="198.51.100.102", agent=GOOGLEBOT)
+    assert [react(bot, SLUG, "smile").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.single_redis
+def test_a_reaction_and_a_view_are_one_round_trip_each(demo: Flask, monkeypatch) -> None:
+    """Limit, reaction, rankings: one script. Counted by the app's socket writes."""
+    import threading
+
+    from redis.connection import AbstractConnection
+
+    sent: list[int] = []
+    original = AbstractConnection.send_packed_command
+    me = threading.get_ident()
+
+    def counting(self, command, check_health=True):  # type: ignore[no-untyped-def]
+        if threading.get_ident() == me:  # not the background refresher's
+            sent.append(1)
+        return original(self, command, check_health)
+
+    client = reader_client(demo, address="198.51.100.103")
+    react(client, SLUG, "smile")  # loads the scripts
+    client.post(f"/api/v1/articles/{SLUG}/views", json={})
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    for mood in ("sad", "envy", "envy"):
+        before = len(sent)
+        assert react(client, SLUG, mood).status_code == 200
+        assert len(sent) - before == 1
+    before = len(sent)
+    assert client.delete(URL).status_code == 200
+    assert len(sent) - before == 1
+    reader = reader_client(demo, address="198.51.100.104")
+    before = len(sent)
+    assert reader.post(f"/api/v1/articles/{SLUG}/views", json={}).status_code == 202
+    assert len(sent) - before == 1
+
+
 def test_bot_reactions_change_nothing(demo: Flask, redis_client) -> None:
     bot = reader_client(demo, agent=GOOGLEBOT)
     response = react(bot, SLUG, "smile")
