@@ -54,12 +54,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load(app, test_config, os.environ)
 
-    proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
-    if proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
-        )
-
     from .extensions import csrf, db, limiter, migrate, redis_store
 
     db.init_app(app)
@@ -79,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         health,
         leaderboards,
         metrics,
+        microcache,
         pages,
         readers,
         refs,
@@ -105,6 +100,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     errors.init_app(app)
     cli.init_app(app)
+
+    # WSGI middleware, innermost first: the response cache keys on the
+    # client-facing host and scheme that ProxyFix restores.
+    microcache.init_app(app)
+    proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from cachetools import TTLCache
 from flask import Flask, abort, current_app, request
 
-from . import rankings
+from . import microcache, rankings
 from .extensions import db, redis_store
 from .models import Article, Category, RankingPin
 from .rankings import MAX_ITEMS, Ranking, Refresher
@@ -60,6 +61,7 @@ class Board:
     generation: str
     generated_at: float
     items: tuple[Item, ...]
+    fetched: float = 0.0  # time.monotonic() when this worker read it
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Leaderboards:
 
     def __init__(self, app: Flask) -> None:
         max_age = float(app.config["ENGAGEMENT_RANKING_MAX_AGE"])
+        self.app = app
         self.lock = threading.Lock()
         self.boards: TTLCache[Ranking, Board] | None = (
             TTLCache(maxsize=4096, ttl=max_age / 2) if max_age > 0 else None
@@ -111,7 +114,9 @@ class Leaderboards:
         excluded, pins, version = self.editorial()
         entries = edit(stored.entries, excluded, pins.get(r.name, ()))[:MAX_ITEMS]
         generation = f"{stored.generation}.{version}"
-        board = Board(r, generation, stored.generated_at, self._items(r, tuple(entries)))
+        board = Board(
+            r, generation, stored.generated_at, self._items(r, tuple(entries)), time.monotonic()
+        )
         if self.boards is not None:
             with self.lock:
                 self.boards[r] = board
@@ -135,6 +140,12 @@ class Leaderboards:
             self.editorial_cache["editorial"] = found
         return found
 
+    def fresh_for(self, board: Board) -> float:
+        """Seconds this worker keeps serving ``board`` (0 when it is not cached)."""
+        if self.boards is None or board.generation == "pending":
+            return 0.0
+        return board.fetched + self.boards.ttl - time.monotonic()
+
     def forget(self) -> None:
         """Drop this worker's caches after an editorial change (others follow within
         half of ENGAGEMENT_RANKING_MAX_AGE)."""
@@ -142,6 +153,7 @@ class Leaderboards:
             self.editorial_cache.clear()
             if self.boards is not None:
                 self.boards.clear()
+        microcache.forget(self.app)
 
     def top(self, r: Ranking, n: int) -> tuple[Item, ...]:
         return self.board(r).items[:n]

@@ -105,11 +105,24 @@ def metrics() -> Response:
     return response
 
 
+_latency: dict[str, Any] = {}
+_requests: dict[tuple[str, str, int], Any] = {}
+
+
+def observe_request(endpoint: str, method: str, status: int, seconds: float) -> None:
+    """Count one answered request and its duration (also for the worker's response cache)."""
+    # Labelled children are cached: looking them up costs more than counting.
+    child = _latency.get(endpoint) or _latency.setdefault(endpoint, LATENCY.labels(endpoint))
+    child.observe(seconds)
+    key = (endpoint, method, status)
+    counter = _requests.get(key) or _requests.setdefault(
+        key, REQUESTS.labels(endpoint, method, str(status))
+    )
+    counter.inc()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-    latency: dict[str, Any] = {}
-    requests: dict[tuple[str, str, int], Any] = {}
 
     @app.before_request
     def start_timer() -> None:
@@ -117,15 +130,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def observe(response: Response) -> Response:
-        started = request.environ.get("engagement.started")
+        environ = request.environ
+        started = environ.get("engagement.started")
         if started is not None:
-            endpoint = request.endpoint or "unmatched"
-            # Labelled children are cached: looking them up costs more than counting.
-            child = latency.get(endpoint) or latency.setdefault(endpoint, LATENCY.labels(endpoint))
-            child.observe(time.perf_counter() - started)
-            key = (endpoint, request.method, response.status_code)
-            counter = requests.get(key) or requests.setdefault(
-                key, REQUESTS.labels(endpoint, request.method, str(response.status_code))
+            endpoint = environ["engagement.endpoint"] = request.endpoint or "unmatched"
+            observe_request(
+                endpoint, request.method, response.status_code, time.perf_counter() - started
             )
-            counter.inc()
         return response

@@ -1,0 +1,144 @@
+"""A per-worker cache of whole public responses, consulted before Flask runs.
+
+The ranking API answers the same bytes to everyone until its board changes, so
+a repeat read need not route, run hooks and build a response again: this WSGI
+middleware hands back the stored status, headers and body (a ranking read then
+costs about what a bare hello world does). Only what a view opts into is kept:
+it calls :func:`keep` with how long the answer stays right, and the entry then
+lives that long at most, so the cache adds no staleness of its own.
+
+Kept out: anything but GET, conditional requests (Flask answers their 304s),
+and any status but 200. The key is everything such a view's answer may depend
+on here: path, query string, scheme, host, script root and Origin (the API's
+CORS headers name an allowed origin).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TLRUCache
+from flask import Flask, Response, request
+
+EXTENSION = "engagement.microcache"
+MARK = "X-Engagement-Keep"  # set by a view, removed before the response leaves
+MAX_ENTRIES = 2048
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    endpoint: str
+    expires: float
+
+
+def keep(response: Response, seconds: float) -> Response:
+    """Let the worker serve ``response`` again for ``seconds`` (nothing if <= 0).
+
+    Only a request the middleware would key is marked, so the mark never
+    reaches a client.
+    """
+    if seconds > 0 and ResponseCache.key(request.environ) is not None:
+        response.headers[MARK] = f"{seconds:.3f}"
+    return response
+
+
+class ResponseCache:
+    """The middleware and its entries (one per app; see :func:`init_app`)."""
+
+    def __init__(self, app: WSGIApp, maxsize: int = MAX_ENTRIES) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.entries: TLRUCache[tuple[str, ...], _Entry] = TLRUCache(
+            maxsize=maxsize, ttu=lambda _key, entry, _now: entry.expires, timer=time.monotonic
+        )
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+    @staticmethod
+    def key(environ: dict[str, Any]) -> tuple[str, ...] | None:
+        if environ["REQUEST_METHOD"] != "GET":
+            return None
+        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+            return None
+        return (
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            environ["wsgi.url_scheme"],
+            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("HTTP_ORIGIN", ""),
+        )
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        key = self.key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        with self.lock:
+            entry = self.entries.get(key)
+        if entry is not None:
+            start_response(entry.status, list(entry.headers))
+            from .metrics import observe_request
+
+            observe_request(entry.endpoint, "GET", 200, time.perf_counter() - started)
+            return [entry.body]
+        return self._fill(key, environ, start_response)
+
+    def _fill(
+        self, key: tuple[str, ...], environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            ttl = next((v for k, v in headers if k == MARK), None)
+            if ttl is not None:
+                headers = [(k, v) for k, v in headers if k != MARK]
+                if status.startswith("200 ") and exc_info is None:
+                    seen.update(status=status, headers=headers, ttl=float(ttl))
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, capture)
+        if not seen:
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        entry = _Entry(
+            status=seen["status"],
+            headers=tuple(seen["headers"]),
+            body=data,
+            endpoint=environ.get("engagement.endpoint", "unmatched"),
+            expires=time.monotonic() + seen["ttl"],
+        )
+        with self.lock:
+            self.entries[key] = entry
+        return [data]
+
+
+def init_app(app: Flask) -> None:
+    cache = ResponseCache(app.wsgi_app)
+    app.wsgi_app = cache  # type: ignore[method-assign]
+    app.extensions[EXTENSION] = cache
+
+
+def forget(app: Flask) -> None:
+    """Drop this worker's kept responses (after an editorial change)."""
+    cache: ResponseCache | None = app.extensions.get(EXTENSION)
+    if cache is not None:
+        cache.clear()
