@@ -21,11 +21,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TLRUCache
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+
+from .metrics import observe_request
 
 EXTENSION = "engagement.microcache"
 MARK = "X-Engagement-Keep"  # set by a view, removed before the response leaves
+CAPTURING = "engagement.microcache.capturing"  # in environ: this response may be kept
 MAX_ENTRIES = 2048
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -43,11 +45,18 @@ class _Entry:
 def keep(response: Response, seconds: float) -> Response:
     """Let the worker serve ``response`` again for ``seconds`` (nothing if <= 0).
 
-    Only a request the middleware would key is marked, so the mark never
-    reaches a client.
+    The first call for a path only makes the middleware watch that path; later
+    requests for it are captured and kept. The mark goes only on a captured
+    response, so it never reaches a client.
     """
-    if seconds > 0 and ResponseCache.key(request.environ) is not None:
-        response.headers[MARK] = f"{seconds:.3f}"
+    environ = request.environ
+    if environ.get(CAPTURING):
+        if seconds > 0:
+            response.headers[MARK] = f"{seconds:.3f}"
+    else:
+        cache: ResponseCache | None = current_app.extensions.get(EXTENSION)
+        if cache is not None:
+            cache.paths.add(environ.get("PATH_INFO", ""))
     return response
 
 
@@ -56,23 +65,25 @@ class ResponseCache:
 
     def __init__(self, app: WSGIApp, maxsize: int = MAX_ENTRIES) -> None:
         self.app = app
+        self.maxsize = maxsize
         self.lock = threading.Lock()
-        self.entries: TLRUCache[tuple[str, ...], _Entry] = TLRUCache(
-            maxsize=maxsize, ttu=lambda _key, entry, _now: entry.expires, timer=time.monotonic
-        )
+        # Paths whose views call keep(): every other request passes straight on.
+        self.paths: set[str] = set()
+        # Read without the lock (a dict lookup is atomic); written under it.
+        self.entries: dict[tuple[str, ...], _Entry] = {}
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
 
-    @staticmethod
-    def key(environ: dict[str, Any]) -> tuple[str, ...] | None:
-        if environ["REQUEST_METHOD"] != "GET":
+    def key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
+        path = environ.get("PATH_INFO", "")
+        if path not in self.paths or environ["REQUEST_METHOD"] != "GET":
             return None
         if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
             return None
         return (
-            environ.get("PATH_INFO", ""),
+            path,
             environ.get("QUERY_STRING", ""),
             environ["wsgi.url_scheme"],
             environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
@@ -87,12 +98,9 @@ class ResponseCache:
         if key is None:
             return self.app(environ, start_response)
         started = time.perf_counter()
-        with self.lock:
-            entry = self.entries.get(key)
-        if entry is not None:
+        entry = self.entries.get(key)
+        if entry is not None and entry.expires > time.monotonic():
             start_response(entry.status, list(entry.headers))
-            from .metrics import observe_request
-
             observe_request(entry.endpoint, "GET", 200, time.perf_counter() - started)
             return [entry.body]
         return self._fill(key, environ, start_response)
@@ -110,6 +118,7 @@ class ResponseCache:
                     seen.update(status=status, headers=headers, ttl=float(ttl))
             return start_response(status, headers, exc_info)
 
+        environ[CAPTURING] = True
         body = self.app(environ, capture)
         if not seen:
             return body
@@ -127,8 +136,19 @@ class ResponseCache:
             expires=time.monotonic() + seen["ttl"],
         )
         with self.lock:
+            if len(self.entries) >= self.maxsize:
+                self._evict()
             self.entries[key] = entry
         return [data]
+
+    def _evict(self) -> None:
+        """Drop expired entries, or the oldest half when none has expired (under the lock)."""
+        now = time.monotonic()
+        expired = [k for k, e in self.entries.items() if e.expires <= now]
+        if not expired:
+            expired = list(self.entries)[: max(1, len(self.entries) // 2)]
+        for k in expired:
+            del self.entries[k]
 
 
 def init_app(app: Flask) -> None:
