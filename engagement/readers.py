@@ -66,6 +66,10 @@ def _signer() -> Signer:
 
 
 def _from_cookie() -> str | None:
+    # Checked first: werkzeug finds the Cookie header by walking the whole
+    # environ, a cost every cookie-less beacon would pay for nothing.
+    if "HTTP_COOKIE" not in request.environ:
+        return None
     raw = request.cookies.get(COOKIE)
     if not raw:
         return None
