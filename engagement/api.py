@@ -19,7 +19,7 @@ from .models import Article
 from .moods import MOOD_KEYS
 from .openapi import spec
 from .related import store as related
-from .tracking import change_reaction, count_view, is_same_origin
+from .tracking import ReactionsLimited, change_reaction, count_view, is_same_origin
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -54,6 +54,10 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
     """Every failure of the API, ours or werkzeug's, in the one JSON shape."""
     if isinstance(exc, ApiError):
         error = exc
+    elif isinstance(exc, ReactionsLimited):
+        error = ApiError(
+            429, "rate_limited", f"Too many reaction changes; try again in {exc.retry_after} s."
+        )
     elif isinstance(exc, RedisUnavailable):
         error = ApiError(503, "counters_unavailable", "Counting is unavailable; try again soon.")
     elif isinstance(exc, DataError):

@@ -285,10 +285,11 @@ class _Halves:
     whole: str  # body of the one-server script
     article_only: str  # body of the cluster article script
     rank_only: str  # body of the cluster rankings script
+    whole_lib: str = ""  # what only the one-server script needs
 
     def sources(self) -> tuple[str, str, str]:
         return (
-            _LUA_LIB + _LUA_LIMIT + self.article + self.rank + self.whole,
+            _LUA_LIB + self.whole_lib + self.article + self.rank + self.whole,
             _LUA_LIB + self.article + self.article_only,
             _LUA_LIB + self.rank + self.rank_only,
         )
@@ -445,6 +446,7 @@ return react_reply(react_article())
 react_rank(tonumber(ARGV[9]), ARGV[10], ARGV[11] ~= '' and ARGV[11], ARGV[12])
 return 1
 """,
+    whole_lib=_LUA_LIMIT,
 )
 
 # KEYS: pending, pending_r, flushes, epoch.  ARGV: flush id.
