@@ -141,13 +141,14 @@ def top_articles(window: str, sort: str, scope: str, limit: int = 50) -> list[di
 def export_rows(client: Any, window: str, scope: str) -> list[dict[str, Any]]:
     """Per-article numbers of a window for CSV/JSON: every article with activity."""
     ranking_window = window if window in rankings.WINDOWS else "all"
+    wanted = [Ranking(ranking_window, metric, scope) for metric in EXPORT_METRICS]
+    # Like every ranking read, an export never builds a ranking itself: reading
+    # marks them wanted, and a cold one is left to the refresher (bounded wait).
+    cold = [r for r in wanted if not r.live and rankings.read(client, r, 1, now()) is None]
+    for r in cold:
+        leaderboards().refresher.request(r)
     per_metric: dict[str, dict[int, int]] = {}
-    for metric in EXPORT_METRICS:
-        r = Ranking(ranking_window, metric, scope)
-        if not r.live:
-            rankings.build(
-                client, r, now(), max_age=current_app.config["ENGAGEMENT_RANKING_MAX_AGE"] / 2
-            )
+    for r, metric in zip(wanted, EXPORT_METRICS, strict=True):
         per_metric[metric] = {
             a: int(rankings.display_score(r, raw)) for a, raw in rankings.read_all(client, r)
         }
