@@ -8,9 +8,9 @@ it calls :func:`keep` with how long the answer stays right, and the entry then
 lives that long at most, so the cache adds no staleness of its own.
 
 Kept out: anything but GET, conditional requests (Flask answers their 304s),
-and any status but 200. The key is everything such a view's answer may depend
-on here: path, query string, scheme, host, script root and Origin (the API's
-CORS headers name an allowed origin).
+any status but 200 and any answer that sets a cookie. The key is everything
+such a view's answer may depend on here: path, query string, scheme, host,
+script root and Origin (the API's CORS headers name an allowed origin).
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ class ResponseCache:
             ttl = next((v for k, v in headers if k == MARK), None)
             if ttl is not None:
                 headers = [(k, v) for k, v in headers if k != MARK]
-                if status.startswith("200 ") and exc_info is None:
+                # A cookie belongs to one client: such an answer is never replayed.
+                personal = any(k.lower() == "set-cookie" for k, _ in headers)
+                if status.startswith("200 ") and exc_info is None and not personal:
                     seen.update(status=status, headers=headers, ttl=float(ttl))
             return start_response(status, headers, exc_info)
 
