@@ -56,6 +56,28 @@ def test_click_moves_and_undoes_without_reload(live_server: str, reader) -> None
     assert pressed(page, "angry") == "false"
 
 
+def test_a_refused_change_is_explained_in_chinese(live_server: str, reader) -> None:
+    page = reader
+    page.goto(f"{live_server}/articles/{SLUG}")
+    # The browser is made to see the API's 429 (its limit is too high to reach here).
+    page.route(
+        f"**/api/v1/articles/{SLUG}/reactions",
+        lambda route: (
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "30"},
+                content_type="application/json",
+                body='{"error": {"code": "rate_limited", "message": "Too many reaction changes."}}',
+            )
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    page.locator('button[data-mood="envy"]').click()
+    expect(page.locator(".reactions-total")).to_have_text("操作过于频繁，请稍后再试。")
+    assert pressed(page, "envy") == "false"
+
+
 def test_form_path_without_javascript(browser, live_server: str) -> None:
     context = browser.new_context(java_script_enabled=False, user_agent=BROWSER)
     page = context.new_page()

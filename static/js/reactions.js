@@ -33,14 +33,25 @@
     }
     return fetch(api, options).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+        if (!response.ok) {
+          var error = new Error((data.error && data.error.message) || response.statusText);
+          error.code = data.error && data.error.code;
+          throw error;
+        }
         return data;
       });
     });
   }
 
-  function showError(message) {
-    bar.querySelector(".reactions-total").textContent = message;
+  // The API's messages are English; readers get these for the errors they can act on.
+  var MESSAGES = {
+    rate_limited: "操作过于频繁，请稍后再试。",
+    counters_unavailable: "心情计数暂时不可用，请稍后再试。"
+  };
+
+  function showError(err) {
+    bar.querySelector(".reactions-total").textContent =
+      MESSAGES[err.code] || "提交失败：" + err.message;
   }
 
   bar.addEventListener("submit", function (event) {
@@ -51,7 +62,7 @@
     bar.setAttribute("aria-busy", "true");
     request(undo ? "DELETE" : "POST", undo ? null : { reaction: key })
       .then(render)
-      .catch(function (err) { showError("提交失败：" + err.message); })
+      .catch(showError)
       .then(function () { bar.removeAttribute("aria-busy"); });
   });
 
