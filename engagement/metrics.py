@@ -105,20 +105,10 @@ def metrics() -> Response:
     return response
 
 
-_latency: dict[str, Any] = {}
-_requests: dict[tuple[str, str, int], Any] = {}
-
-
 def observe_request(endpoint: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request and its duration (also for the worker's response cache)."""
-    # Labelled children are cached: looking them up costs more than counting.
-    child = _latency.get(endpoint) or _latency.setdefault(endpoint, LATENCY.labels(endpoint))
-    child.observe(seconds)
-    key = (endpoint, method, status)
-    counter = _requests.get(key) or _requests.setdefault(
-        key, REQUESTS.labels(endpoint, method, str(status))
-    )
-    counter.inc()
+    child(LATENCY, endpoint).observe(seconds)
+    child(REQUESTS, endpoint, method, str(status)).inc()
 
 
 def init_app(app: Flask) -> None:
