@@ -72,6 +72,23 @@ def test_counts_views_reactions_and_requests(app_factory, redis_server) -> None:
     assert 0 <= sample(after, "engagement_flush_lag_seconds") < 60
 
 
+def test_made_up_methods_share_one_label(app_factory, redis_server) -> None:
+    app = app_factory(redis_server.url, ENGAGEMENT_METRICS_TOKEN="t")
+    client = app.test_client()
+    for method in ("BREW", "PROPFIND", "X-ANYTHING"):
+        assert client.open("/", method=method).status_code == 405
+    text = client.get("/metrics", headers={"Authorization": "Bearer t"}).get_data(as_text=True)
+    assert "BREW" not in text and "PROPFIND" not in text and "X-ANYTHING" not in text
+    assert (
+        sample(
+            text,
+            "engagement_http_requests_total",
+            'endpoint="unmatched",method="other",status="405"',
+        )
+        >= 3
+    )
+
+
 def test_metrics_add_up_across_gunicorn_workers(
     demo: Flask, redis_server: RedisServer, tmp_path: Path
 ) -> None:
