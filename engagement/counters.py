@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .moods import MOOD_KEYS
+from .redis_client import lane
 
 PREFIX = "eng"
 RANK_TAG = "{rk}"
@@ -643,6 +644,7 @@ class _Split:
     def __init__(self, client: Any, halves: _Halves) -> None:
         whole, article, rank = halves.sources()
         self.cluster = is_cluster(client)
+        self.lane = lane(client)
         self.whole = client.register_script(whole)
         self.article = client.register_script(article)
         self.rank = client.register_script(rank)
@@ -660,7 +662,10 @@ class _Split:
         ``extra_keys`` follow the article's key in the one-server script's KEYS.
         """
         if not self.cluster:
-            return self.whole(keys=[article_key, *extra_keys], args=args, client=pipe)
+            keys = [article_key, *extra_keys]
+            if pipe is None and self.lane is not None:
+                return self.lane.run_script(self.whole, keys, args)
+            return self.whole(keys=keys, args=args, client=pipe)
         assert not extra_keys, "a cluster script cannot reach keys of other slots"
         # Scripts cannot be queued on a cluster pipeline: both halves run now.
         reply = self.article(keys=[article_key], args=args)

@@ -297,3 +297,38 @@ def test_periodic_flusher_writes_behind(demo: Flask) -> None:
         assert stats_rows(demo)[ref.id].views == 1
     finally:
         flusher.stop()
+
+
+def test_counting_survives_a_redis_restart_between_requests(
+    app_factory: Callable[..., Flask], own_redis: RedisServer
+) -> None:
+    """The hot path's own connection (``redis_client.Lane``) finds its socket closed
+    by the restart and the new server without the script, and still counts once."""
+    app = app_factory(own_redis.url)
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    assert view(reader_client(app, address="198.51.100.1"), SLUG).json["counted"]
+
+    own_redis.stop()
+    own_redis.start()  # empty: no counts, no scripts
+    response = view(reader_client(app, address="198.51.100.2"), SLUG)
+    assert response.status_code == 202
+    assert response.json == {"article": SLUG, "counted": True, "views": 1}
+    with app.app_context():
+        ref = lookup(SLUG)
+        assert ref is not None
+        assert counters.article_counts(redis_store.client, ref.id)["views"] == 1
+
+
+@pytest.mark.single_redis
+def test_closing_the_client_closes_the_lane(demo: Flask) -> None:
+    from engagement.redis_client import lane
+
+    assert view(reader_client(demo), SLUG).status_code == 202
+    with demo.app_context():
+        client = redis_store.client
+        found = lane(client)
+        assert found is not None, "one plain server gets a lane"
+        connection = found._local.conn
+        assert connection._sock is not None
+        close_client(client)
+        assert connection._sock is None
