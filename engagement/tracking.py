@@ -18,10 +18,18 @@ from .extensions import redis_store
 from .metrics import REACTIONS, VIEWS, child
 
 
+def same_origin(url: str, host_url: str) -> bool:
+    """Whether an Origin or Referer value names the site at ``host_url`` ("https://host/")."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return f"{parts.scheme}://{parts.netloc}".lower() == host_url.rstrip("/").lower()
+
+
 def is_same_origin(url: str) -> bool:
     """Whether an Origin or Referer value names this site."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower() == request.host_url.rstrip("/").lower()
+    return same_origin(url, request.host_url)
 
 
 def now() -> float:

@@ -120,6 +120,20 @@ def test_foreign_origin_is_refused(demo: Flask) -> None:
     assert client.get(URL).json["total"] == 1
 
 
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[oops]:x", "\u00e9://"])
+def test_malformed_origin_is_refused_not_an_error(demo: Flask, origin: str) -> None:
+    client = reader_client(demo)
+    for url, body in ((URL, {"reaction": "smile"}), (f"/api/v1/articles/{SLUG}/views", {})):
+        response = client.post(url, json=body, headers={"Origin": origin})
+        assert response.status_code == 403
+        assert response.json["error"]["code"] == "origin_not_allowed"
+    form = client.post(
+        f"/articles/{SLUG}/reactions", data={"reaction": "smile"}, headers={"Origin": origin}
+    )
+    assert form.status_code == 403
+    assert client.get(URL).json["total"] == 0
+
+
 def test_allowed_origin_gets_cors(app_factory, redis_server, runner) -> None:
     app = app_factory(redis_server.url, ENGAGEMENT_ALLOWED_ORIGINS="https://partner.example")
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
