@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import counters, microcache, readers, refs
-from .counters import ArticleRef, ReactionState
+from .counters import ArticleRef, ReactionState, ViewResult
 from .extensions import RedisUnavailable, db, redis_store
 from .leaderboards import BadParameter, Board, Query, leaderboards, parse_query
 from .models import Article
@@ -139,12 +139,21 @@ def reactions_body(slug: str, state: ReactionState) -> dict[str, Any]:
     return {"article": slug, "counts": state.counts, "total": state.total, "mine": state.mine}
 
 
+# Plain values only, so the json module does (quicker than jsonify); one encoder
+# object, since json.dumps builds a new one for every call with options.
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+NO_STORE = "private, no-store"
+
+
 def no_store(payload: dict[str, Any], status: int = 200) -> tuple[Response, int]:
-    """A per-reader answer. Plain values only, so json.dumps does (quicker than jsonify)."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    response = Response(body, mimetype="application/json")
-    response.headers["Cache-Control"] = "private, no-store"
+    """A per-reader answer."""
+    response = Response(compact_json(payload), mimetype="application/json")
+    response.headers["Cache-Control"] = NO_STORE
     return response, status
+
+
+def view_payload(slug: str, result: ViewResult) -> dict[str, Any]:
+    return {"article": slug, "counted": result.counted, "views": result.views}
 
 
 @bp.get("/articles/<slug>/reactions")
@@ -177,8 +186,7 @@ def delete_reaction(slug: str) -> tuple[Response, int]:
 def post_view(slug: str) -> tuple[Response, int]:
     ref = article_or_404(slug)
     request.get_data()  # enforces the size limit on bodies without Content-Length
-    result = count_view(ref)
-    return no_store({"article": slug, "counted": result.counted, "views": result.views}, 202)
+    return no_store(view_payload(slug, count_view(ref)), 202)
 
 
 def iso_z(timestamp: float) -> str:

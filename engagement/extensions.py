@@ -75,10 +75,7 @@ class RedisHolder:
         try:
             yield state.get()
         except REDIS_ERRORS as exc:
-            from .metrics import REDIS_ERRORS as FAILURES
-
-            FAILURES.inc()
-            state.down_until = time.monotonic() + BREAKER_SECONDS
+            state.failed()
             raise RedisUnavailable(str(exc)) from exc
 
 
@@ -96,6 +93,13 @@ class _AppRedis:
                 if self._client is None:
                     self._client = connect(self.url, self.timeout)
         return self._client
+
+    def failed(self) -> None:
+        """Count a failed call and skip Redis for ``BREAKER_SECONDS``."""
+        from .metrics import REDIS_ERRORS as FAILURES
+
+        FAILURES.inc()
+        self.down_until = time.monotonic() + BREAKER_SECONDS
 
     def close(self) -> None:
         """Close the client's connections (tests and tools that build many apps)."""

@@ -27,10 +27,13 @@ def _daily_key(secret: str, day: int) -> bytes:
     return hmac.new(secret.encode(), f"engagement-reader-salt:{day}".encode(), "sha256").digest()
 
 
-def keyed_hash(*parts: str, now: float | None = None) -> str:
-    """A daily-rotating, keyed hash of ``parts`` (an address never leaves this function)."""
+def keyed_hash(*parts: str, now: float | None = None, secret: str | None = None) -> str:
+    """A daily-rotating, keyed hash of ``parts`` (an address never leaves this function).
+
+    ``secret`` defaults to the current app's SECRET_KEY.
+    """
     day = int((time.time() if now is None else now) // 86400)
-    key = _daily_key(current_app.config["SECRET_KEY"], day)
+    key = _daily_key(current_app.config["SECRET_KEY"] if secret is None else secret, day)
     message = "\x1f".join(parts).encode("utf-8", "surrogateescape")
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:ID_LENGTH]
 
@@ -61,8 +64,17 @@ def _signer_for(secret: str) -> Signer:
     return _ReaderSigner(secret)
 
 
-def _signer() -> Signer:
-    return _signer_for(current_app.config["SECRET_KEY"])
+def from_cookie_value(secret: str, raw: str | None) -> str | None:
+    """The reader id in a reader cookie's value, or None when it is not a valid one."""
+    if not raw:
+        return None
+    try:
+        value = _signer_for(secret).unsign(raw).decode()
+    except BadSignature:
+        return None
+    if len(value) != ID_LENGTH or any(c not in "0123456789abcdef" for c in value):
+        return None
+    return value
 
 
 def _from_cookie() -> str | None:
@@ -70,16 +82,7 @@ def _from_cookie() -> str | None:
     # environ, a cost every cookie-less beacon would pay for nothing.
     if "HTTP_COOKIE" not in request.environ:
         return None
-    raw = request.cookies.get(COOKIE)
-    if not raw:
-        return None
-    try:
-        value = _signer().unsign(raw).decode()
-    except BadSignature:
-        return None
-    if len(value) != ID_LENGTH or any(c not in "0123456789abcdef" for c in value):
-        return None
-    return value
+    return from_cookie_value(current_app.config["SECRET_KEY"], request.cookies.get(COOKIE))
 
 
 def client_address() -> str:
@@ -110,12 +113,17 @@ def reader_from_cookie() -> str | None:
 _COOKIE_ATTRIBUTES = f"; Max-Age={COOKIE_MAX_AGE}; HttpOnly; Path=/; SameSite=Lax"
 
 
+def cookie_header(secret: str, reader: str, secure: bool) -> str:
+    """The Set-Cookie value that makes ``reader`` this browser's identity."""
+    value = _signer_for(secret).sign(reader).decode()
+    return f"{COOKIE}={value}{_COOKIE_ATTRIBUTES}{'; Secure' if secure else ''}"
+
+
 def issue_cookie(response: Response) -> Response:
     """Set the reader cookie when this request used a derived identity."""
     if g.get("reader_is_new"):
-        value = _signer().sign(g.reader).decode()
-        secure = "; Secure" if request.is_secure else ""
-        response.headers.add("Set-Cookie", f"{COOKIE}={value}{_COOKIE_ATTRIBUTES}{secure}")
+        header = cookie_header(current_app.config["SECRET_KEY"], g.reader, request.is_secure)
+        response.headers.add("Set-Cookie", header)
     return response
 
 

@@ -43,6 +43,13 @@ def ref_for(article: Article) -> ArticleRef:
     )
 
 
+def cached(app: Flask, slug: str) -> ArticleRef | None:
+    """The article for ``slug`` if this worker has it cached (no query, no app context)."""
+    cache: _Cache = app.extensions[EXTENSION]
+    with cache.lock:
+        return cache.found.get(slug)
+
+
 def lookup(slug: str) -> ArticleRef | None:
     """The article for ``slug`` or None; misses are remembered briefly too."""
     cache: _Cache = current_app.extensions[EXTENSION]

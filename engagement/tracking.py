@@ -4,7 +4,9 @@ who the reader is, whether they are a bot, and which clock to use."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, request
@@ -32,9 +34,12 @@ def is_same_origin(url: str) -> bool:
     return same_origin(url, request.host_url)
 
 
-def now() -> float:
-    """Wall-clock seconds, or the injected ``ENGAGEMENT_CLOCK`` (tests, simulations)."""
-    clock = current_app.config.get("ENGAGEMENT_CLOCK")
+def now(config: Mapping[str, Any] | None = None) -> float:
+    """Wall-clock seconds, or the injected ``ENGAGEMENT_CLOCK`` (tests, simulations).
+
+    ``config`` defaults to the current app's.
+    """
+    clock = (current_app.config if config is None else config).get("ENGAGEMENT_CLOCK")
     return float(clock()) if clock else time.time()
 
 
@@ -99,7 +104,14 @@ def count_view(ref: ArticleRef) -> ViewResult:
             views = counters.record_dropped(client, "views_bot", now(), ref.id)
             child(VIEWS, "bot").inc()
             return ViewResult(counted=False, views=views)
-        window = current_app.config["ENGAGEMENT_VIEW_WINDOW"]
-        result = counters.record_view(client, ref, reader, now(), window)
+        return count_human_view(client, ref, reader, current_app.config)
+
+
+def count_human_view(
+    client: Any, ref: ArticleRef, reader: str, config: Mapping[str, Any]
+) -> ViewResult:
+    """The counting itself, shared with the fast beacon (``beacon.py``)."""
+    window = config["ENGAGEMENT_VIEW_WINDOW"]
+    result = counters.record_view(client, ref, reader, now(config), window)
     child(VIEWS, "counted" if result.counted else "repeat").inc()
     return result
