@@ -6,7 +6,10 @@ ceiling, Redis round trips per request (socket writes counted in the app) and
 top-level Redis commands per request (Redis's own INFO commandstats). This
 machine's speed drifts by tens of percent within minutes, so the ceiling and
 the endpoints are measured in interleaved rounds and each ratio is the median
-of the rounds' own ratios.
+of the rounds' own ratios. The beacon and the reaction carry the site's own
+Origin, as a browser's do, and are measured twice: as served (the fast path,
+``engagement/fastpath.py``) and by a second server with ``ENGAGEMENT_FAST_PATH``
+off, where every request goes through Flask.
 
     .venv/bin/python bench/bench_engagement.py [--seconds 6] [--rounds 3] [--connections 16]
         [--redis-cluster]   # the same against a 3-master Redis Cluster
@@ -56,6 +59,7 @@ WRK_SCRIPTS = {
         wrk.method = "POST"
         wrk.body = "{}"
         wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["Origin"] = "{origin}"  -- as a browser's beacon says it
         counter = 0
         request = function()
           counter = counter + 1
@@ -69,6 +73,7 @@ WRK_SCRIPTS = {
     "reaction_switch": """
         wrk.method = "POST"
         wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["Origin"] = "{origin}"
         local moods = {"smile", "sweat", "sad", "envy", "angry", "tears"}
         request = function()
           wrk.headers["X-Forwarded-For"] = "198.18.0." .. math.random(1, 250)
@@ -93,7 +98,8 @@ def run_wrk(
     ]
     if script:
         path = Path(tempfile.mkstemp(suffix=".lua")[1])
-        path.write_text(textwrap.dedent(script))
+        origin = "/".join(url.split("/")[:3])  # the site's own, as its pages send
+        path.write_text(textwrap.dedent(script).replace("{origin}", origin))
         command += ["-s", str(path)]
     if cpu is not None:
         command = ["taskset", "-c", cpu, *command]
@@ -197,8 +203,24 @@ def main() -> None:
         server = serve("bench.benchapp:app", http_port)
         servers.append(server)
         base = f"http://127.0.0.1:{http_port}"
+        # The same app with every request through Flask (ENGAGEMENT_FAST_PATH off).
+        flask_port = free_port()
+        env_flask = {**env, "ENGAGEMENT_FAST_PATH": "false"}
+        servers.append(
+            gunicorn(
+                "bench.benchapp:app",
+                flask_port,
+                env_flask,
+                args.threads,
+                app_cpu,
+                args.workers,
+                args.worker_class,
+            )
+        )
+        flask_base = f"http://127.0.0.1:{flask_port}"
         wait_http(f"http://127.0.0.1:{hello_port}/")
         wait_http(base + "/bench/hello")
+        wait_http(flask_base + "/bench/hello")
 
         scenarios = [
             ("bare Flask hello world (ceiling)", f"http://127.0.0.1:{hello_port}/", None),
@@ -209,7 +231,17 @@ def main() -> None:
                 base + f"/api/v1/articles/{SLUG}/views",
                 "new_reader_view",
             ),
+            (
+                "  beacon through Flask (fast path off)",
+                flask_base + f"/api/v1/articles/{SLUG}/views",
+                "new_reader_view",
+            ),
             ("reaction switch", base + f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
+            (
+                "  reaction through Flask (fast path off)",
+                flask_base + f"/api/v1/articles/{SLUG}/reactions",
+                "reaction_switch",
+            ),
             ("ranking read (24h, top 10)", base + "/api/v1/rankings?window=24h&limit=10", None),
             ("article page", base + f"/articles/{SLUG}", None),
         ]
@@ -218,13 +250,16 @@ def main() -> None:
             for name, url, script in scenarios:
                 lua = WRK_SCRIPTS.get(script or "")
                 run_wrk(url, 1, args.connections, lua, load_cpu)  # warm-up
-                before = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
+                # Round trips as counted by the app server that answers this URL.
+                server_url = flask_base if url.startswith(flask_base) else base
+                counter = server_url + "/bench/roundtrips"
+                before = json.load(urllib.request.urlopen(counter))["sent"]
                 for port in redis_ports:
                     subprocess.run(
                         ["redis-cli", "-p", str(port), "config", "resetstat"], capture_output=True
                     )
                 result = run_wrk(url, args.seconds, args.connections, lua, load_cpu)
-                after = json.load(urllib.request.urlopen(base + "/bench/roundtrips"))["sent"]
+                after = json.load(urllib.request.urlopen(counter))["sent"]
                 stats = commandstats(redis_ports)
                 result["top_level"] = {
                     k: v

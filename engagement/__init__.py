@@ -68,9 +68,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import (
         admin,
         api,
-        beacon,
         cli,
         errors,
+        fastpath,
         health,
         leaderboards,
         metrics,
@@ -105,7 +105,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # WSGI middleware, innermost first: the response cache keys on the
     # client-facing host and scheme that ProxyFix restores.
     microcache.init_app(app)
-    beacon.init_app(app)
+    fastpath.init_app(app)
     proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -24,6 +24,10 @@ from .tracking import ReactionsLimited, change_reaction, count_view, is_same_ori
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_BODY = 16 * 1024
+# Plain values only, so the json module does (quicker than jsonify); one encoder
+# object, since json.dumps builds a new one for every call with options.
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+NO_STORE = "private, no-store"
 
 
 class ApiError(Exception):
@@ -55,9 +59,7 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, ApiError):
         error = exc
     elif isinstance(exc, ReactionsLimited):
-        error = ApiError(
-            429, "rate_limited", f"Too many reaction changes; try again in {exc.retry_after} s."
-        )
+        error = limited_error(exc.retry_after if isinstance(exc.retry_after, int) else None)
     elif isinstance(exc, RedisUnavailable):
         error = ApiError(503, "counters_unavailable", "Counting is unavailable; try again soon.")
     elif isinstance(exc, DataError):
@@ -74,13 +76,27 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
     else:
         current_app.logger.exception("unhandled API error")
         error = ApiError(500, "internal_error", "Internal server error.")
-    response = jsonify(error.to_dict())
+    return error_response(error, getattr(exc, "retry_after", None)), error.status_code
+
+
+def limited_error(retry_after: int | None) -> ApiError:
+    """A refused reaction change (``ENGAGEMENT_RATELIMIT_REACTIONS``)."""
+    return ApiError(
+        429, "rate_limited", f"Too many reaction changes; try again in {retry_after} s."
+    )
+
+
+def error_response(error: ApiError, retry_after: int | None = None) -> Response:
+    """The one JSON error shape (also answered by ``fastpath.py``)."""
+    response = Response(
+        compact_json(error.to_dict()), status=error.status_code, mimetype="application/json"
+    )
     response.headers["Cache-Control"] = "no-store"
     if error.status_code == 429:
-        response.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or 60)
+        response.headers["Retry-After"] = str(retry_after or 60)
     elif error.status_code == 503:
         response.headers["Retry-After"] = "1"
-    return response, error.status_code
+    return response
 
 
 def allowed_origin(origin: str | None) -> bool:
@@ -137,12 +153,6 @@ def read_json_object() -> dict[str, Any]:
 
 def reactions_body(slug: str, state: ReactionState) -> dict[str, Any]:
     return {"article": slug, "counts": state.counts, "total": state.total, "mine": state.mine}
-
-
-# Plain values only, so the json module does (quicker than jsonify); one encoder
-# object, since json.dumps builds a new one for every call with options.
-compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-NO_STORE = "private, no-store"
 
 
 def no_store(payload: dict[str, Any], status: int = 200) -> tuple[Response, int]:

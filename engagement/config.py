@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_FLUSH_INTERVAL": 60,
     # Not in the contract: tests that build rankings by hand turn the thread off.
     "ENGAGEMENT_RANKING_REFRESHER": True,
-    "ENGAGEMENT_FAST_BEACON": True,
+    "ENGAGEMENT_FAST_PATH": True,
     "ENGAGEMENT_TIMEZONE": "Asia/Shanghai",
     "ENGAGEMENT_SITE_NAME": "新闻网",
 }
@@ -164,7 +164,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_PAGE_SIZE": _int(1),
     "ENGAGEMENT_FLUSH_INTERVAL": _int(0),
     "ENGAGEMENT_RANKING_REFRESHER": _bool,
-    "ENGAGEMENT_FAST_BEACON": _bool,
+    "ENGAGEMENT_FAST_PATH": _bool,
     "ENGAGEMENT_TIMEZONE": _timezone,
     "ENGAGEMENT_SITE_NAME": _required_str,
 }

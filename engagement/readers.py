@@ -38,9 +38,12 @@ def keyed_hash(*parts: str, now: float | None = None, secret: str | None = None)
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:ID_LENGTH]
 
 
-def rate_limit_key() -> str:
-    """Flask-Limiter's key: the client address, hashed like every stored identity."""
-    return "c:" + keyed_hash("rate-limit", client_address())
+def rate_limit_key(address: str | None = None, secret: str | None = None) -> str:
+    """A client's rate-limit key: its address (this request's by default), hashed
+    like every stored identity. The reaction limit and Flask-Limiter use it."""
+    return "c:" + keyed_hash(
+        "rate-limit", client_address() if address is None else address, secret=secret
+    )
 
 
 class _ReaderSigner(Signer):

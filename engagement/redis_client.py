@@ -167,13 +167,15 @@ def connect(url: str, timeout: float) -> Any:
 class Lane:
     """A connection per thread, beside the client's pool, for the hot path's scripts.
 
-    Counting a view or a reaction is one EVALSHA. Through redis-py's pool that
-    call cost a busy gunicorn worker about 250 µs of CPU against 160 µs on a
-    connection of the thread's own (``bench/bench_engagement.py``'s PING rows):
-    the pool's lock is contended by the worker's threads, each checkout polls
-    the socket, and the retry and observability layers run around every
-    command. The lane keeps redis-py's connection class (TLS, unix sockets,
-    authentication, health checks, the hiredis parser) and drops the rest.
+    Counting a view or a reaction is one EVALSHA. On a busy gunicorn worker
+    (4 threads) a PING through redis-py's pool cost about 260 µs of the
+    worker's CPU per request over a hello world, and 150-180 µs on a
+    connection of the thread's own, where the pool's checkout and release
+    (a lock the worker's threads share) and redis-py's retry, deprecation
+    and observability wrappers do not run around every command. The lane
+    keeps redis-py's connection class (TLS, unix sockets, authentication,
+    health checks, the hiredis parser) and drops the rest. Cluster and
+    Sentinel clients keep their own routing.
 
     Failures: a connection the server closed (a restart) is replaced before
     use, as the pool does at checkout; a send that fails reached nothing, so it

@@ -55,14 +55,18 @@ def _windows(limit: str) -> tuple[tuple[int, int], ...]:
     return tuple((item.amount, item.get_expiry()) for item in parse_many(limit))
 
 
-def reaction_limit() -> counters.RateLimit:
-    """This client's reaction limit, read from config per request.
+def reaction_limit(
+    config: Mapping[str, Any] | None = None, address: str | None = None
+) -> counters.RateLimit:
+    """A client's reaction limit (this request's client and app by default), read
+    from config per request.
 
     The limit is counted inside the reaction script (see ``counters``) rather
     than by a Flask-Limiter decorator, which would be a second round trip.
     """
-    windows = _windows(str(current_app.config["ENGAGEMENT_RATELIMIT_REACTIONS"]))
-    return counters.RateLimit(readers.rate_limit_key(), windows)
+    config = current_app.config if config is None else config
+    windows = _windows(str(config["ENGAGEMENT_RATELIMIT_REACTIONS"]))
+    return counters.RateLimit(readers.rate_limit_key(address, config["SECRET_KEY"]), windows)
 
 
 def from_bot() -> bool:
@@ -82,16 +86,37 @@ def change_reaction(ref: ArticleRef, mood: str | None, toggle: bool = False) -> 
             if from_bot():
                 wait = counters.hit_limit(client, limit)
                 if wait:
+                    child(REACTIONS, "limited").inc()
                     raise counters.RateLimited(wait)
                 counters.record_dropped(client, "reactions_bot", now(), None)
                 child(REACTIONS, "bot").inc()
                 return counters.reaction_state(client, ref.id, None)
-            state = counters.set_reaction(
-                client, ref, reader, mood, now(), toggle=toggle, limit=limit
-            )
+            config = current_app.config
+            return change_human_reaction(client, ref, reader, mood, config, limit, toggle)
     except counters.RateLimited as exc:
-        child(REACTIONS, "limited").inc()
         raise ReactionsLimited(retry_after=exc.retry_after) from None
+
+
+def change_human_reaction(
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    mood: str | None,
+    config: Mapping[str, Any],
+    limit: counters.RateLimit,
+    toggle: bool = False,
+) -> ReactionState:
+    """The change itself, shared with the fast path (``fastpath.py``).
+
+    Raises :class:`counters.RateLimited` (having changed nothing) over the limit.
+    """
+    try:
+        state = counters.set_reaction(
+            client, ref, reader, mood, now(config), toggle=toggle, limit=limit
+        )
+    except counters.RateLimited:
+        child(REACTIONS, "limited").inc()
+        raise
     child(REACTIONS, "changed" if state.changed else "unchanged").inc()
     return state
 
@@ -110,7 +135,7 @@ def count_view(ref: ArticleRef) -> ViewResult:
 def count_human_view(
     client: Any, ref: ArticleRef, reader: str, config: Mapping[str, Any]
 ) -> ViewResult:
-    """The counting itself, shared with the fast beacon (``beacon.py``)."""
+    """The counting itself, shared with the fast path (``fastpath.py``)."""
     window = config["ENGAGEMENT_VIEW_WINDOW"]
     result = counters.record_view(client, ref, reader, now(config), window)
     child(VIEWS, "counted" if result.counted else "repeat").inc()

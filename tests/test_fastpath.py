@@ -1,5 +1,5 @@
-"""The fast beacon (``engagement/beacon.py``) answers exactly as the Flask view does,
-and leaves every case it does not handle to that view."""
+"""The fast path (``engagement/fastpath.py``) answers views and reactions exactly as
+the Flask views do, and leaves every case it does not handle to them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engagement import refs
-from engagement.beacon import FastBeacon
 from engagement.extensions import db
+from engagement.fastpath import FastPath
 from engagement.models import Article
 from tests.conftest import RedisServer
 from tests.helpers import GOOGLEBOT, reader_client, view
@@ -20,9 +20,9 @@ from tests.helpers import GOOGLEBOT, reader_client, view
 SLUG = "kashi-orchard-cooperative"
 
 
-def fast(app: Flask) -> FastBeacon:
-    beacon: FastBeacon = app.extensions["engagement.beacon"]
-    return beacon
+def fast(app: Flask) -> FastPath:
+    found: FastPath = app.extensions["engagement.fastpath"]
+    return found
 
 
 def warm(app: Flask, *slugs: str) -> None:
@@ -38,10 +38,12 @@ def two_articles(app: Flask) -> tuple[str, str]:
     return a, b
 
 
-def answer(client: FlaskClient, slug: str, **kwargs: object) -> tuple[int, list, str]:
+def answer(
+    client: FlaskClient, slug: str, what: str = "views", **kwargs: object
+) -> tuple[int, list, str]:
     """Status, headers and body, with the slug (and so the length) taken out."""
     kwargs.setdefault("json", {})
-    response = client.post(f"/api/v1/articles/{slug}/views", **kwargs)  # type: ignore[arg-type]
+    response = client.post(f"/api/v1/articles/{slug}/{what}", **kwargs)  # type: ignore[arg-type]
     body = response.get_data()
     assert response.headers["Content-Length"] == str(len(body))
     headers = sorted((k, v) for k, v in response.headers.items() if k != "Content-Length")
@@ -49,8 +51,8 @@ def answer(client: FlaskClient, slug: str, **kwargs: object) -> tuple[int, list,
 
 
 def test_fast_and_flask_paths_answer_alike(demo: Flask, app_factory, redis_server) -> None:
-    flask_only = app_factory(redis_server.url, ENGAGEMENT_FAST_BEACON=False)
-    assert "engagement.beacon" not in flask_only.extensions
+    flask_only = app_factory(redis_server.url, ENGAGEMENT_FAST_PATH=False)
+    assert "engagement.fastpath" not in flask_only.extensions
     first, second = two_articles(demo)
     warm(demo, first)
     # One reader (same address and browser) on each path, each on an article of its own.
@@ -67,6 +69,50 @@ def test_fast_and_flask_paths_answer_alike(demo: Flask, app_factory, redis_serve
         assert answer(on_fast, first, **kwargs) == answer(on_flask, second, **kwargs)
         assert fast(demo).served == served + 1, "the fast path answered"
     assert answer(on_fast, first)[2] == '{"article":"<slug>","counted":false,"views":1}'
+
+
+def test_reactions_answer_alike_on_both_paths(demo: Flask, app_factory, redis_server) -> None:
+    limit = "4/minute"  # the fifth change in a minute is refused
+    demo.config["ENGAGEMENT_RATELIMIT_REACTIONS"] = limit
+    flask_only = app_factory(
+        redis_server.url, ENGAGEMENT_FAST_PATH=False, ENGAGEMENT_RATELIMIT_REACTIONS=limit
+    )
+    first, second = two_articles(demo)
+    warm(demo, first)
+    # Different addresses: each path's client has a limit of its own.
+    on_fast = reader_client(demo, address="198.51.100.10")
+    on_flask = reader_client(flask_only, address="198.51.100.11")
+    variants: list[dict[str, object]] = [
+        {"json": {"reaction": "smile"}},  # a new reader: sets the cookie
+        {"json": {"reaction": "sad"}},  # switches
+        {"json": {"reaction": "sad"}, "headers": {"Origin": "http://localhost"}},  # unchanged
+        {
+            "json": None,
+            "data": b'{"reaction": "envy", "extra": 1}',
+            "content_type": "application/json; charset=utf-8",
+        },
+    ]
+    for kwargs in variants:
+        served = fast(demo).served
+        fast_answer, flask_answer = (
+            answer(on_fast, first, "reactions", **kwargs),
+            answer(on_flask, second, "reactions", **kwargs),
+        )
+        # Different readers, so different cookies; everything else is alike.
+        assert strip_cookie(fast_answer) == strip_cookie(flask_answer)
+        assert fast(demo).served == served + 1, "the fast path answered"
+    assert '"mine":"envy"' in fast_answer[2] and '"envy":1' in fast_answer[2]
+
+    refused = answer(on_fast, first, "reactions", json={"reaction": "tears"})
+    assert refused == answer(on_flask, second, "reactions", json={"reaction": "tears"})
+    assert refused[0] == 429 and ("Retry-After", "60") in refused[1]
+    assert '"code":"rate_limited"' in refused[2]
+    assert fast(demo).served == served + 2, "the fast path answered the 429 too"
+
+
+def strip_cookie(found: tuple[int, list, str]) -> tuple[int, list, str]:
+    status, headers, body = found
+    return status, [(k, v) for k, v in headers if k != "Set-Cookie"], body
 
 
 def test_what_the_fast_path_leaves_to_flask(app_factory, redis_server) -> None:
@@ -92,11 +138,24 @@ def test_what_the_fast_path_leaves_to_flask(app_factory, redis_server) -> None:
         (view(client, "no-such-article"), 404),
         (client.get(url), 405),
     ]
+    reactions = f"/api/v1/articles/{SLUG}/reactions"
+    cases += [
+        (client.post(reactions, json={"reaction": "nope"}), 400),
+        (client.post(reactions, json=["smile"]), 400),
+        (client.post(reactions, data=b"{", content_type="application/json"), 400),
+        (client.post(reactions, data=b'{"reaction": "smile"}', content_type="text/plain"), 400),
+        (
+            client.post(reactions, json={"reaction": "smile"}, headers={"User-Agent": GOOGLEBOT}),
+            200,
+        ),
+        (client.delete(reactions), 200),
+    ]
     for response, status in cases:
         assert response.status_code == status, response.get_data(as_text=True)
     assert cases[2][0].headers["Access-Control-Allow-Origin"] == "https://partner.example"
     assert cases[3][0].headers["Access-Control-Allow-Origin"] == "http://localhost"
     assert cases[0][0].json["counted"] is False, "bots are dropped"
+    assert cases[-2][0].json["mine"] is None, "a bot's reaction changes nothing"
     assert fast(app).served == 1, "none of these was answered by the fast path"
 
 
