@@ -232,13 +232,13 @@ def main() -> None:
                 "new_reader_view",
             ),
             (
-                "  beacon through Flask (fast path off)",
+                "  beacon, Flask only (fast path off)",
                 flask_base + f"/api/v1/articles/{SLUG}/views",
                 "new_reader_view",
             ),
             ("reaction switch", base + f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
             (
-                "  reaction through Flask (fast path off)",
+                "  reaction, Flask only (fast path off)",
                 flask_base + f"/api/v1/articles/{SLUG}/reactions",
                 "reaction_switch",
             ),
