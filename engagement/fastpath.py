@@ -62,14 +62,16 @@ class _Request:
 
     __slots__ = ("environ", "ref", "redis", "reader", "cookie", "body", "started")
 
-    def __init__(self, environ: dict[str, Any], ref: counters.ArticleRef, redis: Any) -> None:
+    def __init__(
+        self, environ: dict[str, Any], ref: counters.ArticleRef, redis: Any, started: float
+    ) -> None:
         self.environ = environ
         self.ref = ref
         self.redis = redis  # the app's Redis holder state (client and breaker)
         self.reader = ""
         self.cookie: str | None = None
         self.body = b""
-        self.started = time.perf_counter()
+        self.started = started
 
 
 class FastPath:
@@ -89,7 +91,7 @@ class FastPath:
         if match is None or environ.get("QUERY_STRING"):
             return self.inner(environ, start_response)
         slug, what = match.groups()
-        request = self.prepare(environ, slug)
+        request = self.prepare(environ, slug, time.perf_counter())
         if request is None:
             return self.inner(environ, start_response)
         answer = self.view(request) if what == "views" else self.react(request)
@@ -106,7 +108,7 @@ class FastPath:
         start_response(STATUS_LINES[status], headers)
         return [body]
 
-    def prepare(self, environ: dict[str, Any], slug: str) -> _Request | None:
+    def prepare(self, environ: dict[str, Any], slug: str, started: float) -> _Request | None:
         """The checks every Flask hook and view would make, or None to leave it to Flask."""
         config = self.flask.config
         if not slug.isascii() or "\x00" in slug:
@@ -135,7 +137,7 @@ class FastPath:
         if ref is None or time.monotonic() < state.down_until:
             return None
 
-        request = _Request(environ, ref, state)
+        request = _Request(environ, ref, state, started)
         secret = config["SECRET_KEY"]
         reader = None
         if "HTTP_COOKIE" in environ:
