@@ -139,16 +139,12 @@ class FastPath:
 
         request = _Request(environ, ref, state, started)
         secret = config["SECRET_KEY"]
-        reader = None
-        if "HTTP_COOKIE" in environ:
-            raw = parse_cookie(environ).get(readers.COOKIE)
-            reader = readers.from_cookie_value(secret, raw)
-        if reader is None:
-            address = environ.get("REMOTE_ADDR") or "unknown"
-            reader = readers.keyed_hash(address, agent, secret=secret)
+        raw = parse_cookie(environ).get(readers.COOKIE) if "HTTP_COOKIE" in environ else None
+        address = environ.get("REMOTE_ADDR") or "unknown"
+        request.reader, new = readers.identify(secret, raw, address, agent)
+        if new:
             secure = environ["wsgi.url_scheme"] == "https"
-            request.cookie = readers.cookie_header(secret, reader, secure)
-        request.reader = reader
+            request.cookie = readers.cookie_header(secret, request.reader, secure)
         if length != "0":
             request.body = environ["wsgi.input"].read(int(length))
         return request

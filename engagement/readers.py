@@ -80,12 +80,12 @@ def from_cookie_value(secret: str, raw: str | None) -> str | None:
     return value
 
 
-def _from_cookie() -> str | None:
+def _raw_cookie() -> str | None:
     # Checked first: werkzeug finds the Cookie header by walking the whole
     # environ, a cost every cookie-less beacon would pay for nothing.
     if "HTTP_COOKIE" not in request.environ:
         return None
-    return from_cookie_value(current_app.config["SECRET_KEY"], request.cookies.get(COOKIE))
+    return request.cookies.get(COOKIE)
 
 
 def client_address() -> str:
@@ -93,21 +93,26 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def identify(secret: str, raw_cookie: str | None, address: str, agent: str) -> tuple[str, bool]:
+    """The reader id, and whether it was derived (then the answer sets the cookie)."""
+    found = from_cookie_value(secret, raw_cookie)
+    if found is not None:
+        return found, False
+    return keyed_hash(address, agent, secret=secret), True
+
+
 def current_reader() -> str:
     """The reader id for this request; the cookie is (re)issued after the request."""
     if "reader" not in g:
-        from_cookie = _from_cookie()
-        if from_cookie is not None:
-            g.reader, g.reader_is_new = from_cookie, False
-        else:
-            agent = request.environ.get("HTTP_USER_AGENT", "")
-            g.reader, g.reader_is_new = keyed_hash(client_address(), agent), True
+        agent = request.environ.get("HTTP_USER_AGENT", "")
+        secret = current_app.config["SECRET_KEY"]
+        g.reader, g.reader_is_new = identify(secret, _raw_cookie(), client_address(), agent)
     return str(g.reader)
 
 
 def reader_from_cookie() -> str | None:
     """The reader id only if the request carries a valid cookie (never derives one)."""
-    return _from_cookie()
+    return from_cookie_value(current_app.config["SECRET_KEY"], _raw_cookie())
 
 
 # Written by hand: the value is hex and base64url (nothing to quote), and
