@@ -102,8 +102,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    # WSGI middleware, innermost first: the response cache keys on the
-    # client-facing host and scheme that ProxyFix restores.
+    # WSGI middleware, innermost first: the response cache and the fast path
+    # read the client-facing address, host and scheme that ProxyFix restores.
+    # The fast path answers ordinary beacons and reactions without Flask's
+    # hooks: a new hook those requests must pass belongs in fastpath.py too.
     microcache.init_app(app)
     fastpath.init_app(app)
     proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
