@@ -19,7 +19,13 @@ from .models import Article
 from .moods import MOOD_KEYS
 from .openapi import spec
 from .related import store as related
-from .tracking import ReactionsLimited, change_reaction, count_view, is_same_origin
+from .tracking import (
+    ReactionsLimited,
+    change_reaction,
+    count_view,
+    is_listed_origin,
+    is_same_origin,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -102,10 +108,7 @@ def error_response(error: ApiError, retry_after: int | None = None) -> Response:
 def allowed_origin(origin: str | None) -> bool:
     if origin is None:
         return True
-    return (
-        is_same_origin(origin)
-        or origin.rstrip("/").lower() in current_app.config["ENGAGEMENT_ALLOWED_ORIGINS"]
-    )
+    return is_same_origin(origin) or is_listed_origin(origin, current_app.config)
 
 
 @bp.before_request
@@ -124,7 +127,7 @@ def check_request() -> None:
 @bp.after_request
 def cors(response: Response) -> Response:
     origin = request.environ.get("HTTP_ORIGIN")
-    if origin and origin.rstrip("/").lower() in current_app.config["ENGAGEMENT_ALLOWED_ORIGINS"]:
+    if origin and is_listed_origin(origin, current_app.config):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"

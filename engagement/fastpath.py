@@ -48,7 +48,13 @@ from .metrics import observe_request
 from .moods import MOOD_KEYS
 from .redis_client import REDIS_ERRORS
 from .security import ALWAYS
-from .tracking import change_human_reaction, count_human_view, reaction_limit, same_origin
+from .tracking import (
+    change_human_reaction,
+    count_human_view,
+    is_listed_origin,
+    reaction_limit,
+    same_origin,
+)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATH = re.compile(r"/api/v1/articles/([^/]+)/(views|reactions)")
@@ -60,7 +66,7 @@ STATUS_LINES = {200: "200 OK", 202: "202 ACCEPTED", 429: "429 TOO MANY REQUESTS"
 class _Request:
     """What both answers need, found without Flask."""
 
-    __slots__ = ("environ", "ref", "redis", "reader", "cookie", "body", "started")
+    __slots__ = ("environ", "ref", "redis", "address", "reader", "cookie", "body", "started")
 
     def __init__(
         self, environ: dict[str, Any], ref: counters.ArticleRef, redis: Any, started: float
@@ -68,6 +74,8 @@ class _Request:
         self.environ = environ
         self.ref = ref
         self.redis = redis  # the app's Redis holder state (client and breaker)
+        # As readers.client_address() finds it (ProxyFix has already run).
+        self.address = environ.get("REMOTE_ADDR") or "unknown"
         self.reader = ""
         self.cookie: str | None = None
         self.body = b""
@@ -125,7 +133,7 @@ class FastPath:
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and (
             # An allowed origin gets the API's CORS headers, even this site's own.
-            origin.rstrip("/").lower() in config["ENGAGEMENT_ALLOWED_ORIGINS"]
+            is_listed_origin(origin, config)
             or not same_origin(origin, get_current_url(environ, host_only=True))
         ):
             return None
@@ -140,8 +148,7 @@ class FastPath:
         request = _Request(environ, ref, state, started)
         secret = config["SECRET_KEY"]
         raw = parse_cookie(environ).get(readers.COOKIE) if "HTTP_COOKIE" in environ else None
-        address = environ.get("REMOTE_ADDR") or "unknown"
-        request.reader, new = readers.identify(secret, raw, address, agent)
+        request.reader, new = readers.identify(secret, raw, request.address, agent)
         if new:
             secure = environ["wsgi.url_scheme"] == "https"
             request.cookie = readers.cookie_header(secret, request.reader, secure)
@@ -171,7 +178,7 @@ class FastPath:
         if not isinstance(mood, str) or mood not in MOOD_KEYS:
             return None
         config = self.flask.config
-        limit = reaction_limit(config, request.environ.get("REMOTE_ADDR") or "unknown")
+        limit = reaction_limit(config, request.address)
         try:
             state = change_human_reaction(
                 request.redis.get(), request.ref, request.reader, mood, config, limit

@@ -29,6 +29,11 @@ def same_origin(url: str, host_url: str) -> bool:
     return f"{parts.scheme}://{parts.netloc}".lower() == host_url.rstrip("/").lower()
 
 
+def is_listed_origin(origin: str, config: Mapping[str, Any]) -> bool:
+    """Whether ``origin`` is one of ``ENGAGEMENT_ALLOWED_ORIGINS`` (they get CORS answers)."""
+    return origin.rstrip("/").lower() in config["ENGAGEMENT_ALLOWED_ORIGINS"]
+
+
 def is_same_origin(url: str) -> bool:
     """Whether an Origin or Referer value names this site."""
     return same_origin(url, request.host_url)
