@@ -26,10 +26,14 @@ run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 	@# Offered once, at a terminal: a simulated week of readers for the dashboard.
-	@if [ -t 0 ] && [ ! -f instance/.traffic-offered ]; then \
+	@if [ -f instance/.traffic-offered ]; then :; \
+	elif [ -t 0 ]; then \
 	  touch instance/.traffic-offered; \
 	  printf "Simulate a week of reader traffic for the demo? [Y/n] "; read answer; \
 	  case "$$answer" in n*|N*) ;; *) $(FLASK) simulate-traffic ;; esac; \
+	else \
+	  echo "No terminal, so no demo traffic was simulated; run it any time with:"; \
+	  echo "  $(FLASK) simulate-traffic"; \
 	fi
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SQLite + embedded Redis in ./instance)"
 	$(FLASK) run --port $(PORT)
@@ -58,6 +62,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Stops the embedded Redis first (its data stays in instance/); a failure shows.
 clean:
-	-$(FLASK) embedded-redis stop
+	@if [ -x $(BIN)/flask ]; then $(FLASK) embedded-redis stop; fi
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

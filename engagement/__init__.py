@@ -46,6 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = EngagementFlask(
         __name__,
         instance_relative_config=True,
+        # Deployments may keep the instance folder outside the checkout.
+        instance_path=os.environ.get("ENGAGEMENT_INSTANCE_PATH") or None,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
@@ -175,7 +177,10 @@ def configure_limiter(app: Flask) -> None:
         {"socket_timeout": timeout, "socket_connect_timeout": timeout},
     )
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # While Redis is down the login limit is counted per process instead of
+    # not at all: a brute force must not get through an outage.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
     # The prefix names the strategy: switching strategies on a live Redis must
-    # not reuse keys of another type (FIELD-NOTES: WRONGTYPE errors).
+    # not reuse keys of another type (Flask-Limiter would hit WRONGTYPE errors).
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "eng-rl-fw")

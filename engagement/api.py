@@ -18,6 +18,7 @@ from .leaderboards import BadParameter, Board, Query, leaderboards, parse_query
 from .models import Article
 from .moods import MOOD_KEYS
 from .openapi import spec
+from .params import in_range
 from .related import store as related
 from .tracking import (
     ReactionsLimited,
@@ -124,8 +125,15 @@ def check_request() -> None:
             raise ApiError(413, "payload_too_large", "The body must be at most 16 KiB.")
 
 
+# GETs that any page may read: their errors carry the same CORS header as
+# their answers, or an embedding page sees a CORS failure instead of the error.
+PUBLIC_GETS = frozenset({"api.get_rankings", "api.get_related", "api.openapi"})
+
+
 @bp.after_request
 def cors(response: Response) -> Response:
+    if request.endpoint in PUBLIC_GETS:
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
     origin = request.environ.get("HTTP_ORIGIN")
     if origin and is_listed_origin(origin, current_app.config):
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -148,7 +156,10 @@ def read_json_object() -> dict[str, Any]:
     """The body as a JSON object, read within the size limit."""
     if not request.is_json:
         raise ApiError(400, "invalid_body", "Send JSON with Content-Type: application/json.")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a reaction
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "The body must be a JSON object.")
     return body
@@ -275,8 +286,8 @@ def ranking_payload(query: Query, board: Board) -> dict[str, Any]:
 @bp.get("/articles/<slug>/related")
 def get_related(slug: str) -> Response:
     ref = article_or_404(slug)
-    raw = request.args.get("limit", "5")
-    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+    limit = in_range(request.args.get("limit", "5"), 1, 20)
+    if limit is None:
         raise ApiError(400, "invalid_limit", "'limit' must be a whole number 1-20.")
     article = db.session.get(Article, ref.id)
     if article is None:
@@ -288,7 +299,7 @@ def get_related(slug: str) -> Response:
             "url": url_for("pages.article", slug=other.slug, _external=True),
             "score": round(score, 4),
         }
-        for other, score in related.suggestions(article, int(raw))
+        for other, score in related.suggestions(article, limit)
     ]
     payload = {"article": slug, "items": items}
     etag = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]

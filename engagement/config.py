@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_VIEW_WINDOW": 1800,
     "ENGAGEMENT_TRUSTED_PROXIES": 0,
     "ENGAGEMENT_ALLOWED_ORIGINS": (),
+    "ENGAGEMENT_HOSTS": (),  # empty: any Host header (development)
     "ENGAGEMENT_RATELIMIT_REACTIONS": "30/minute",
     "ENGAGEMENT_METRICS_TOKEN": None,
     # Not part of the public contract: how long one Redis command may take.
@@ -77,6 +78,18 @@ def _origins(name: str, raw: Any) -> tuple[str, ...]:
             raise ConfigError(f"{name} must list origins like https://example.com, got {item!r}")
         origins.append(item.lower())
     return tuple(origins)
+
+
+def _hosts(name: str, raw: Any) -> tuple[str, ...]:
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    hosts = []
+    for item in (str(i).strip().lower() for i in items):
+        if not item:
+            continue
+        if "/" in item or " " in item or item.startswith(":"):
+            raise ConfigError(f"{name} must list host names like news.example, got {item!r}")
+        hosts.append(item)
+    return tuple(hosts)
 
 
 def _rate_limit(name: str, raw: Any) -> str:
@@ -158,6 +171,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_VIEW_WINDOW": _int(1),
     "ENGAGEMENT_TRUSTED_PROXIES": _int(0),
     "ENGAGEMENT_ALLOWED_ORIGINS": _origins,
+    "ENGAGEMENT_HOSTS": _hosts,
     "ENGAGEMENT_RATELIMIT_REACTIONS": _rate_limit,
     "ENGAGEMENT_METRICS_TOKEN": _optional_str,
     "ENGAGEMENT_REDIS_TIMEOUT": _float_positive,
@@ -186,26 +200,44 @@ def load(app: Flask, test_config: Mapping[str, Any] | None, environ: Mapping[str
 
     _secret_key(app)
     _database(app)
+    if app.config["ENGAGEMENT_HOSTS"]:
+        # Flask answers any other Host with 400, so absolute URLs (the rankings'
+        # links, the widgets' and the embed script's) never name a host a client chose.
+        app.config["TRUSTED_HOSTS"] = list(app.config["ENGAGEMENT_HOSTS"])
 
 
 def _secret_key(app: Flask) -> None:
+    """SECRET_KEY, else the instance's development key.
+
+    Debug and testing runs create ``instance/secret_key`` on first use and keep
+    it, so sessions and reader cookies survive restarts. Any later command in
+    that checkout (``flask --app wsgi create-operator`` ... without
+    ``FLASK_DEBUG``) uses the same key. Without SECRET_KEY and without that file,
+    as on a fresh production instance, start-up is refused.
+    """
     if app.config["SECRET_KEY"]:
         return
-    if not (app.debug or app.testing):
-        raise ConfigError(
-            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long "
-            "random string (python -c 'import secrets; print(secrets.token_hex(32))'); "
-            "only debug and testing runs may go without it."
-        )
-    # Development: one random key per instance folder, kept so sessions and
-    # reader cookies survive restarts.
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
+        if not (app.debug or app.testing):
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long "
+                "random string (python -c 'import secrets; print(secrets.token_hex(32))'); "
+                "only debug and testing runs, and commands in a checkout where `make run` "
+                f"created {path}, may go without it."
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    app.config["SECRET_KEY"] = path.read_text().strip()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of this instance made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigError(f"SECRET_KEY is not set and {path} is empty")
+    app.config["SECRET_KEY"] = key
 
 
 def _database(app: Flask) -> None:

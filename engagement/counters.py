@@ -23,7 +23,7 @@ the longest window, not by the age of the site.
 
 On one Redis server a view or a reaction change is one Lua script, so it is
 atomic and costs one round trip. The scripts build bucket key names themselves:
-Python is the bottleneck of a request (FIELD-NOTES). Every key carries either
+Python, not Redis, is the bottleneck of a request. Every key carries either
 the ``{rk}`` tag or the article's own, and each script is written as an article
 half and a rankings half: on Redis Cluster, where one script may touch only one
 slot, the halves run as two scripts (two round trips; a crash between them can

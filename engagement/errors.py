@@ -7,7 +7,13 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, OperationalError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    ServiceUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,10 @@ def render_error(exc: HTTPException) -> ResponseReturnValue:
         body = {"error": {"code": error_code(exc), "message": exc.description or exc.name}}
         return jsonify(body), status, extra
     title = TITLES.get(status, exc.name)
+    if isinstance(exc, SecurityError):
+        # A Host outside ENGAGEMENT_HOSTS: no URL can be built for it, so no layout.
+        text = f"{status} {title}：此主机名不属于本站。\n"
+        return text, status, [("Content-Type", "text/plain; charset=utf-8")]
     return render_template("error.html", status=status, title=title, exc=exc), status, extra
 
 

@@ -46,6 +46,7 @@ from .bots import is_bot
 from .extensions import redis_store
 from .metrics import observe_request
 from .moods import MOOD_KEYS
+from .params import whole_number
 from .redis_client import REDIS_ERRORS
 from .security import ALWAYS
 from .tracking import (
@@ -138,7 +139,8 @@ class FastPath:
         ):
             return None
         length = environ.get("CONTENT_LENGTH") or "0"
-        if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY:
+        size = whole_number(length)
+        if size is None or size > MAX_BODY:
             return None
         ref = refs.cached(self.flask, slug)
         state = self.flask.extensions[redis_store.extension_name]
@@ -152,8 +154,8 @@ class FastPath:
         if new:
             secure = environ["wsgi.url_scheme"] == "https"
             request.cookie = readers.cookie_header(secret, request.reader, secure)
-        if length != "0":
-            request.body = environ["wsgi.input"].read(int(length))
+        if size:
+            request.body = environ["wsgi.input"].read(size)
         return request
 
     def view(self, request: _Request) -> tuple[int, list[Any], bytes] | None:
@@ -172,7 +174,7 @@ class FastPath:
             return None
         try:
             payload = json.loads(request.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # Flask's view answers the 400
             return None
         mood = payload.get("reaction") if isinstance(payload, dict) else None
         if not isinstance(mood, str) or mood not in MOOD_KEYS:

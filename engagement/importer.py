@@ -178,10 +178,30 @@ def _string_list(data: dict[str, Any], name: str) -> list[str]:
     return [v.strip() for v in value if v.strip()]
 
 
+def _storable(value: Any, name: str = "") -> None:
+    """Refuse text that SQL cannot store: a NUL, or a lone surrogate (``"\\ud800"``)
+    that JSON allows but UTF-8 cannot encode."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise RecordError(f"{name or 'a field'} contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RecordError(f"{name or 'a field'} contains an unpaired surrogate") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item, repr(key))
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item, name)
+
+
 def parse_record(data: Any) -> ArticleRecord:
     """Validate one decoded JSON object against the import format."""
     if not isinstance(data, dict):
         raise RecordError("a line must be a JSON object")
+    _storable(data)
     slug = _text(data, "slug", required=True, limit=200)
     assert slug is not None
     if not SLUG_RE.match(slug):
@@ -198,7 +218,9 @@ def parse_record(data: Any) -> ArticleRecord:
     if published_at.tzinfo is None:
         raise RecordError("'published_at' needs a UTC offset, e.g. 2026-11-28T10:00:00+08:00")
     image_url = _text(data, "image_url", required=False, limit=1000)
-    if image_url and not re.match(r"^(https?://|/)", image_url):
+    # A site path is "/x", never "//host/x" or "/\\host/x", which browsers
+    # read as another host.
+    if image_url and not re.match(r"^(https?://|/(?![/\\]))", image_url):
         raise RecordError("'image_url' must be an http(s) URL or a site path")
     body_html = body_to_html(body)
     if not body_html:
@@ -229,6 +251,9 @@ def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, ArticleRecord | Rec
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, RecordError(f"invalid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except RecursionError:
+            yield number, RecordError("invalid JSON: nested too deeply")
             continue
         try:
             yield number, parse_record(data)

@@ -20,6 +20,7 @@ from flask import Flask, abort, current_app, request
 from . import microcache, rankings
 from .extensions import db, redis_store
 from .models import Article, Category, RankingPin
+from .params import in_range
 from .rankings import MAX_ITEMS, Ranking, Refresher
 from .tracking import now
 
@@ -248,14 +249,14 @@ def parse_query(args: Mapping[str, str]) -> Query:
     """The window/metric/category/limit parameters shared by the API and the widgets."""
     window = choice(args, "window", "24h", rankings.WINDOWS)
     metric = choice(args, "metric", "views", rankings.METRICS)
-    raw = arg(args, "limit", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ITEMS:
+    limit = in_range(arg(args, "limit", "10"), 1, MAX_ITEMS)
+    if limit is None:
         raise BadParameter("invalid_limit", f"'limit' must be a whole number 1-{MAX_ITEMS}.")
     category = arg(args, "category", "") or None
     scope = leaderboards().scope_for(category)
     if scope is None:
         raise BadParameter("unknown_category", f"No category with slug {category!r}.")
-    return Query(Ranking(window, metric, scope), int(raw), category)
+    return Query(Ranking(window, metric, scope), limit, category)
 
 
 def _client(app: Flask) -> object:

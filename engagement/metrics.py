@@ -100,7 +100,8 @@ def metrics() -> Response:
     registry_with_lag = CollectorRegistry()
     registry_with_lag.register(FlushLag(current_app._get_current_object()))  # type: ignore[attr-defined]
     body = generate_latest(registry) + generate_latest(registry_with_lag)
-    response = Response(body, mimetype=CONTENT_TYPE_LATEST)
+    # CONTENT_TYPE_LATEST names its charset already; as a mimetype werkzeug adds another.
+    response = Response(body, content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
 

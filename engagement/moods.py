@@ -1,4 +1,4 @@
-"""The six mood reactions of API.md, in display order."""
+"""The six mood reactions of the contract (docs/api.md), in display order."""
 
 from __future__ import annotations
 

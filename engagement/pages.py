@@ -27,6 +27,7 @@ from .extensions import RedisUnavailable, db, redis_store
 from .leaderboards import leaderboards
 from .models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
 from .moods import MOOD_KEYS, MOODS
+from .params import whole_number
 from .rankings import Ranking
 from .related import store as related
 from .tracking import change_reaction, is_same_origin
@@ -125,11 +126,12 @@ def cacheable(response: Response, seconds: int = 60) -> Response:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    page = whole_number(raw)
+    if page is None or page < 1:
         abort(400, description="页码必须是正整数。")
     if len(raw) > 6:  # far beyond any real page; SQL OFFSET must stay in range
         abort(404)
-    return int(raw)
+    return page
 
 
 @bp.get("/")

@@ -1,6 +1,6 @@
 """Turn a ``REDIS_URL`` into a redis-py client with short timeouts.
 
-Supported forms (see API.md): ``redis://``, ``rediss://``, ``unix://``,
+Supported forms (see docs/api.md): ``redis://``, ``rediss://``, ``unix://``,
 ``redis+cluster://h1:p1,h2:p2[/]`` and ``redis+sentinel://h1:p1[,h2:p2]/service[/db]``.
 Parsing is separate from connecting so that configuration can be validated at
 start-up without a reachable server.
@@ -24,6 +24,8 @@ from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
+
+from .params import in_range, whole_number
 
 SIMPLE_SCHEMES = ("redis", "rediss", "unix")
 
@@ -54,9 +56,10 @@ def _split_nodes(netloc: str, url: str) -> tuple[tuple[str, int], ...]:
         if not sep:
             host, port = part.strip(), "6379"
         host = host.strip("[]")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        number = in_range(port, 1, 65535)
+        if not host or number is None:
             raise RedisURLError(f"bad host:port {part!r} in {url!r}")
-        nodes.append((host, int(port)))
+        nodes.append((host, number))
     return tuple(nodes)
 
 
@@ -113,7 +116,7 @@ def parse_redis_url(url: str) -> RedisTarget:
         raise RedisURLError(
             f"{url!r} names no sentinel service, e.g. redis+sentinel://h:26379/mymaster"
         )
-    if db and not db.isdigit():
+    if db and whole_number(db) is None:
         raise RedisURLError(f"bad database number {db!r} in {url!r}")
     return RedisTarget(
         kind="sentinel",

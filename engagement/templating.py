@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -20,9 +21,14 @@ def iso_time(value: datetime | None) -> str:
 
 
 def page_url(page: int) -> str:
-    """The current URL with another ``page`` query value."""
-    args: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict(), "page": page}
-    return url_for(request.endpoint or "pages.index", **args)
+    """The current path with another ``page`` query value.
+
+    Built from the path and the query as given rather than through ``url_for``,
+    which would read names such as ``endpoint`` or ``_method`` in the query as
+    its own arguments.
+    """
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return quote(request.script_root + request.path) + "?" + urlencode([*args, ("page", str(page))])
 
 
 def init_app(app: Flask) -> None:

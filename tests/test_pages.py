@@ -46,7 +46,7 @@ def test_article_page_regions(demo: Flask) -> None:
     assert "<p>今年入夏以来" in html
     assert "【责编:李文】" in html
     positions = [html.index(m.label) for m in MOODS]
-    assert positions == sorted(positions), "moods in API.md order"
+    assert positions == sorted(positions), "moods in docs/api.md order"
     assert html.index("【责编") < positions[0] < html.index("相关文章")
     assert "相关文章" in html and "阿克苏推广光伏提水" in html
     assert "特别关注" in html and "魅力新疆" in html and "新闻排行" in html

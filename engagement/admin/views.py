@@ -33,6 +33,7 @@ from ..models import (
     ReaderReaction,
 )
 from ..moods import MOODS
+from ..params import in_range
 from ..rankings import Ranking
 from ..refs import ref_for
 from ..related import store as related
@@ -174,16 +175,16 @@ def exclude(slug: str) -> ResponseReturnValue:
 def pin(slug: str) -> ResponseReturnValue:
     item = _article(slug)
     ranking = request.form.get("ranking", "")
-    position = request.form.get("position", "1")
-    if ranking not in PIN_RANKINGS or not position.isdigit() or not 1 <= int(position) <= 10:
+    position = in_range(request.form.get("position", "1"), 1, 10)
+    if ranking not in PIN_RANKINGS or position is None:
         abort(400, description="置顶的排行或位置无效。")
     existing = db.session.scalar(
         sa.select(RankingPin).where(RankingPin.ranking == ranking, RankingPin.article_id == item.id)
     )
     if existing is None:
-        db.session.add(RankingPin(ranking=ranking, article_id=item.id, position=int(position)))
+        db.session.add(RankingPin(ranking=ranking, article_id=item.id, position=position))
     else:
-        existing.position = int(position)
+        existing.position = position
     _audit("pin", item, f"{ranking} #{position}")
     flash(f"已置顶到 {ranking} 第 {position} 位。")
     return redirect(url_for("admin.article", slug=slug))
@@ -220,12 +221,12 @@ def reset(slug: str) -> ResponseReturnValue:
 
 @bp.get("/audit")
 def audit() -> ResponseReturnValue:
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1 or len(page) > 6:
+    page = in_range(request.args.get("page", "1"), 1, 999_999)
+    if page is None:
         abort(400, description="页码无效。")
     entries = db.paginate(
         sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
-        page=int(page),
+        page=page,
         per_page=50,
         error_out=False,
     )
@@ -242,6 +243,18 @@ def _export() -> tuple[str, list[dict[str, object]]]:
         abort(503, description="Redis 暂时不可用。")
 
 
+# A cell starting with one of these is a formula to Excel, WPS and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe
+    (OWASP's advice for CSV injection); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 @bp.get("/stats.csv")
 def stats_csv() -> Response:
     window, rows = _export()
@@ -250,7 +263,7 @@ def stats_csv() -> Response:
     out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["slug"])
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="engagement-{window}.csv"'
     return response
