@@ -17,15 +17,29 @@ from werkzeug.exceptions import (
 
 log = logging.getLogger(__name__)
 
-TITLES = {
-    400: "请求有误",
-    404: "页面不存在",
-    405: "不支持的请求方法",
-    413: "请求内容过大",
-    429: "请求过于频繁",
-    500: "服务器出错了",
-    503: "服务暂时不可用",
+# (title, what the page says when the view gave no Chinese description)
+PAGES = {
+    400: ("请求有误", "请求的参数或内容有误，请检查后重试。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("禁止访问", "您没有权限执行此操作。"),
+    404: ("页面不存在", "您访问的页面不存在，可能已被删除或地址有误。"),
+    405: ("不支持的请求方法", "此地址不接受这种请求方法。"),
+    413: ("请求内容过大", "提交的内容超过了大小限制。"),
+    415: ("不支持的内容类型", "提交的内容类型不受支持。"),
+    429: ("请求过于频繁", "操作过于频繁，请稍后再试。"),
+    500: ("服务器出错了", "服务器内部错误，我们会尽快修复。"),
+    503: ("服务暂时不可用", "服务暂时不可用，请稍后再试。"),
 }
+TITLES = {status: title for status, (title, _) in PAGES.items()}
+
+
+def page_text(exc: HTTPException) -> str:
+    """The view's own description, or a Chinese one instead of werkzeug's English default."""
+    status = exc.code or 500
+    default = type(exc).description
+    if exc.description and exc.description != default and status != 404:
+        return exc.description
+    return PAGES.get(status, ("", "请求未能完成。"))[1]
 
 
 def wants_json() -> bool:
@@ -53,7 +67,8 @@ def render_error(exc: HTTPException) -> ResponseReturnValue:
         # A Host outside ENGAGEMENT_HOSTS: no URL can be built for it, so no layout.
         text = f"{status} {title}：此主机名不属于本站。\n"
         return text, status, [("Content-Type", "text/plain; charset=utf-8")]
-    return render_template("error.html", status=status, title=title, exc=exc), status, extra
+    html = render_template("error.html", status=status, title=title, text=page_text(exc))
+    return html, status, extra
 
 
 def init_app(app: Flask) -> None:

@@ -145,7 +145,13 @@ def index() -> Response:
     )
     if page > 1 and not pagination.items:
         abort(404)
-    html = render_template("index.html", pagination=pagination, nav=nav_categories(), **sidebar())
+    html = render_template(
+        "index.html",
+        pagination=pagination,
+        hot=hot_list() if page == 1 else (),
+        nav=nav_categories(),
+        **sidebar(),
+    )
     return cacheable(Response(html))
 
 

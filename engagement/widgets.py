@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     render_template,
     request,
@@ -16,7 +15,7 @@ from flask import (
 )
 
 from .extensions import RedisUnavailable
-from .leaderboards import BadParameter, choice_or_400, leaderboards, parse_query
+from .leaderboards import BadParameter, leaderboards, parse_query
 from .moods import MOODS
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
@@ -39,23 +38,55 @@ def freshness(generated_at: float) -> str:
     return f"{age // 60} 分钟前更新"
 
 
+# What a reader sees next to each item: a count with its unit, never the
+# internal ``hot`` score.
+UNITS = {"views": "阅读", "reactions": "表态"} | {m.key: "人" for m in MOODS}
+# A bad parameter, in the widget's own small frame and in Chinese.
+PROBLEMS = {
+    "theme": "主题（theme）",
+    "target": "链接打开方式（target）",
+    "window": "时间范围（window）",
+    "metric": "排行类型（metric）",
+    "limit": "条数（limit）",
+    "category": "栏目（category）",
+}
+
+
+def _bad_parameter(name: str, theme: str) -> Response:
+    html = render_template(
+        "widget.html",
+        title="新闻排行",
+        error=f"排行参数有误：{PROBLEMS.get(name, name)}，请检查嵌入代码。",
+        theme=theme if theme in THEMES else "light",
+        target="_blank",
+    )
+    response = Response(html, status=400)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 @bp.get("/rankings")
 def rankings_page() -> Response:
-    theme = choice_or_400("theme", "light", THEMES)
-    target = choice_or_400("target", "_blank", TARGETS)
+    theme = request.args.get("theme", "light")
+    for name, allowed in (("theme", THEMES), ("target", TARGETS)):
+        if request.args.get(name, allowed[0]) not in allowed:
+            return _bad_parameter(name, theme)
+    target = request.args.get("target", "_blank")
     try:
         query = parse_query(request.args)
     except BadParameter as exc:
-        abort(400, description=exc.message)
+        return _bad_parameter(exc.code.removeprefix("invalid_").removeprefix("unknown_"), theme)
     try:
         board = leaderboards().board(query.ranking)
     except RedisUnavailable:
         board = None
+    metric = query.ranking.metric
     html = render_template(
         "widget.html",
-        title=TITLES[query.ranking.metric],
+        title=TITLES[metric],
         window_label=WINDOW_LABELS[query.ranking.window],
         items=board.items[: query.limit] if board else None,
+        unit=UNITS.get(metric),
         generated=datetime.fromtimestamp(board.generated_at, UTC) if board else None,
         freshness=freshness(board.generated_at) if board else None,
         theme=theme,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from engagement import rankings
 from engagement.extensions import redis_store
+from tests.conftest import ARTIFACTS
 from tests.helpers import BROWSER, reader_client, view
 
 SLUGS = ["kashi-orchard-cooperative", "aksu-solar-pumps", "hetian-carpet-workshop"]
@@ -74,24 +77,28 @@ FOREIGN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>partne
 </body></html>"""
 
 
-@pytest.fixture
-def foreign_site(live_server: str) -> Iterator[str]:
-    page = FOREIGN_PAGE.replace("{origin}", live_server).encode()
+def serve_page(html: bytes) -> tuple[ThreadingHTTPServer, str]:
+    """Another origin on loopback that serves one page, as a partner site would."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
-            self.wfile.write(page)
+            self.wfile.write(html)
 
         def log_message(self, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/"
+
+
+@pytest.fixture
+def foreign_site(live_server: str) -> Iterator[str]:
+    server, url = serve_page(FOREIGN_PAGE.replace("{origin}", live_server).encode())
+    yield url
     server.shutdown()
     server.server_close()
 
@@ -117,6 +124,77 @@ def test_embed_on_a_foreign_origin_fills_every_widget(
     assert "更新" in two.locator(".eng-fresh").text_content()
     page.wait_for_selector("#three a")
     assert page.locator("#three a").text_content() == "查看新闻排行", "API errors degrade to a link"
+    assert "参数有误" in page.locator("#three .eng-problem").text_content()
     leaked = page.evaluate("Object.keys(window).filter(k => !before.includes(k) && k !== 'before')")
     assert leaked == []
     context.close()
+
+
+def test_iframe_widget_shows_counts_not_internal_scores(ranked: Flask) -> None:
+    client = ranked.test_client()
+    html = client.get("/widgets/rankings?window=24h&metric=views&limit=3").get_data(as_text=True)
+    assert re.search(r'class="count">3<span class="unit">阅读', html), html
+    with ranked.app_context():
+        rankings.build(redis_store.client, rankings.Ranking("24h", "hot"), demo_now())
+    hot = client.get("/widgets/rankings?window=24h&metric=hot&limit=3").get_data(as_text=True)
+    assert 'class="count"' not in hot
+    body = re.sub(r'datetime="[^"]*"', "", hot.split("<body", 1)[1])
+    assert not re.search(r"\d+\.\d{2,}", body), "no decimal hot scores"
+
+
+@pytest.mark.parametrize("query", ["limit=99", "window=2d", "theme=pink", "category=nope"])
+def test_iframe_widget_bad_parameter_is_a_small_chinese_note(ranked: Flask, query: str) -> None:
+    response = ranked.test_client().get(f"/widgets/rankings?{query}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "widget.css" in html and "site.css" not in html, "the widget's own frame"
+    assert "排行参数有误" in html
+    assert "Bad Request" not in html and "must be" not in html
+
+
+LONG = "新疆各地今冬持续推进冬季旅游项目建设，冰雪游客人数与去年同期相比大幅增长"
+
+
+@pytest.mark.browser
+def test_readme_iframe_size_shows_five_items_and_freshness(
+    demo: Flask, live_server: str, browser
+) -> None:
+    """The README's example: 320x260, limit 5, long titles, light and dark."""
+    with demo.app_context():
+        from engagement.extensions import db
+        from engagement.models import Article
+
+        for article in db.session.scalars(sa.select(Article)):
+            article.title = LONG + article.title
+        db.session.commit()
+    for i, slug in enumerate(SLUGS * 2):
+        view(reader_client(demo, address=f"198.51.100.{40 + i}"), slug)
+    for address in range(5):
+        for slug in ("kanas-winter-tourism", "urumqi-night-market"):
+            view(reader_client(demo, address=f"203.0.113.{address}"), slug)
+    context = browser.new_context(user_agent=BROWSER, viewport={"width": 320, "height": 260})
+    page = context.new_page()
+    server, url = serve_page(
+        f'<!doctype html><meta charset="utf-8"><body style="margin:0">'
+        f'<iframe src="{live_server}/widgets/rankings?window=24h&metric=hot&limit=5&theme=dark"'
+        ' title="新闻排行" width="320" height="260" loading="lazy"></iframe>'.encode()
+    )
+    page.goto(url)
+    frame = page.frame_locator("iframe")
+    frame.locator(".eng-note time").wait_for()
+    items = frame.locator(".ranking-list li")
+    assert items.count() == 5
+    inner = page.frames[1]
+    fits = inner.evaluate(
+        "() => { const n = document.querySelector('.eng-note').getBoundingClientRect();"
+        " const r = [...document.querySelectorAll('.rank')].map(b => b.getBoundingClientRect());"
+        " return {bottom: n.bottom, height: innerHeight, scroll: document.documentElement.scrollHeight,"
+        " badges: r.map(b => b.height)}; }"
+    )
+    assert fits["bottom"] <= fits["height"], fits
+    assert fits["scroll"] <= fits["height"], fits
+    assert max(fits["badges"]) <= 24, fits
+    page.screenshot(path=str(ARTIFACTS / "widget-320x260.png"))
+    context.close()
+    server.shutdown()
+    server.server_close()

@@ -1,7 +1,7 @@
 /*
  * engagement rankings for any page:
  *   <div data-engagement-rankings data-window="24h" data-metric="views"
- *        data-category="体育" data-limit="5" data-theme="light" data-target="_blank"
+ *        data-category="科技" data-limit="5" data-theme="light" data-target="_blank"
  *        data-title="新闻排行"></div>
  *   <script src="https://news.example/widgets/embed.js" async></script>
  * Every such div is filled from this script's own site; several per page are
@@ -24,8 +24,9 @@
     ".eng-widget h2{font-size:16px;margin:0 0 6px;padding-bottom:4px;border-bottom:2px solid #b71c1c}",
     ".eng-widget h2 small{font-weight:normal;opacity:.7;font-size:12px;margin-left:4px}",
     ".eng-widget ol{list-style:none;margin:0;padding:0}",
-    ".eng-widget li{display:flex;gap:8px;padding:3px 0;border-bottom:1px dashed rgba(128,128,128,.35)}",
-    ".eng-widget .eng-rank{flex:0 0 20px;text-align:center;font-size:12px;border-radius:3px;background:#999;color:#fff}",
+    ".eng-widget li{display:flex;gap:8px;align-items:flex-start;padding:3px 0;border-bottom:1px dashed rgba(128,128,128,.35)}",
+    ".eng-widget .eng-rank{flex:0 0 20px;height:20px;line-height:20px;margin-top:1px;text-align:center;font-size:12px;border-radius:3px;background:#767676;color:#fff}",
+    ".eng-widget .eng-problem{margin:0 0 4px;font-size:12px}",
     ".eng-widget li:nth-child(-n+3) .eng-rank{background:#b71c1c}",
     ".eng-widget .eng-fresh{margin:6px 0 0;font-size:12px;opacity:.8}"
   ].join("\n");
@@ -69,8 +70,10 @@
     return a;
   }
 
-  function fallback(div, opts) {
+  // The API unreachable: a plain link. A refused parameter: say so, in Chinese.
+  function fallback(div, opts, refused) {
     div.textContent = "";
+    if (refused) div.appendChild(el("p", "eng-problem", "排行参数有误，请检查嵌入代码的 data- 属性。"));
     div.appendChild(link("查看新闻排行", origin + "/", opts.target));
   }
 
@@ -105,11 +108,15 @@
     div.setAttribute("aria-busy", "true");
     fetch(origin + "/api/v1/rankings?" + query.toString(), { credentials: "omit" })
       .then(function (response) {
+        if (response.status === 400) return null;
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
       })
-      .then(function (data) { render(div, opts, data); })
-      .catch(function () { fallback(div, opts); })
+      .then(function (data) {
+        if (data) render(div, opts, data);
+        else fallback(div, opts, true);
+      })
+      .catch(function () { fallback(div, opts, false); })
       .then(function () { div.removeAttribute("aria-busy"); });
   }
 
