@@ -186,10 +186,13 @@ def test_readme_iframe_size_shows_five_items_and_freshness(
     assert items.count() == 5
     inner = page.frames[1]
     fits = inner.evaluate(
-        "() => { const n = document.querySelector('.eng-note').getBoundingClientRect();"
-        " const r = [...document.querySelectorAll('.rank')].map(b => b.getBoundingClientRect());"
-        " return {bottom: n.bottom, height: innerHeight, scroll: document.documentElement.scrollHeight,"
-        " badges: r.map(b => b.height)}; }"
+        """() => {
+          const note = document.querySelector('.eng-note').getBoundingClientRect();
+          const badges = [...document.querySelectorAll('.rank')];
+          return {bottom: note.bottom, height: innerHeight,
+                  scroll: document.documentElement.scrollHeight,
+                  badges: badges.map(b => b.getBoundingClientRect().height)};
+        }"""
     )
     assert fits["bottom"] <= fits["height"], fits
     assert fits["scroll"] <= fits["height"], fits
