@@ -13,6 +13,7 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:pending`` / ``eng:{rk}:pending_r``  deltas and reader choices not yet in SQL
 ``eng:{rk}:epoch``           present while Redis holds the same history as SQL
 ``eng:{rk}:co:<id>``         sorted set: other article id -> readers who read both
+``eng:{rk}:co:deg``          hash: article id -> co-reads it is part of; ``_all``: their sum
 ``eng:{rk}:rv:<reader>``     list: the reader's last few counted articles (a day)
 ``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
                              current fixed window of the limit "n per s seconds"
@@ -167,6 +168,10 @@ def coview_key(article_id: int) -> str:
     return f"{rank_prefix()}co:{article_id}"
 
 
+def coview_degrees_key() -> str:
+    return rank_prefix() + "co:deg"
+
+
 def coviews(client: Any, article_ids: Sequence[int], n: int) -> dict[int, list[tuple[int, int]]]:
     """Each article's ``n`` most co-read articles with their counts (one round trip)."""
     pipe = client.pipeline(transaction=False)
@@ -176,6 +181,14 @@ def coviews(client: Any, article_ids: Sequence[int], n: int) -> dict[int, list[t
         article_id: [(int(other), int(count)) for other, count in reply]
         for article_id, reply in zip(article_ids, pipe.execute(), strict=True)
     }
+
+
+def coview_degrees(client: Any, article_ids: Iterable[int]) -> tuple[dict[int, int], int]:
+    """Co-reads each article takes part in, and the site's total (one round trip)."""
+    ids = sorted(set(article_ids))
+    values = client.hmget(coview_degrees_key(), ["_all", *ids])
+    degrees = {a: int(v or 0) for a, v in zip(ids, values[1:], strict=True)}
+    return degrees, int(values[0] or 0)
 
 
 def limit_key(client: str, amount: int, seconds: int) -> str:
@@ -344,6 +357,10 @@ local function view_rank(counted)
         redis.call('ZINCRBY', key, 1, pair[2])
         redis.call('ZREMRANGEBYRANK', key, 0, -101)
         redis.call('EXPIRE', key, 30 * 86400)
+        -- How many co-reads each article takes part in, and all of them: what
+        -- "read anyway" is measured against (related/coviews.py).
+        redis.call('HINCRBY', RK .. 'co:deg', pair[1], 1)
+        redis.call('HINCRBY', RK .. 'co:deg', '_all', 1)
       end
     end
   end

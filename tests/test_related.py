@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from engagement.extensions import db
-from engagement.models import RelatedArticle
+from engagement.models import Article, RelatedArticle
 from engagement.related.text import article_terms, terms
 
 STORIES = [
@@ -207,6 +208,9 @@ def test_article_page_shows_suggestions(corpus: Flask) -> None:
     assert "/articles/house-1" not in section
 
 
+PAIR = ("nba-1", "en-food-1")
+
+
 def test_readers_also_read_joins_the_suggestions(corpus: Flask) -> None:
     from tests.helpers import reader_client, view
 
@@ -215,6 +219,13 @@ def test_readers_also_read_joins_the_suggestions(corpus: Flask) -> None:
         reader = reader_client(corpus, address=f"198.51.100.{i}")
         assert view(reader, "nba-1").json["counted"] is True
         assert view(reader, "en-food-1").json["counted"] is True
+    # The rest of the site's readers, who read other pairs: what "anyway" means.
+    with corpus.app_context():
+        others = [s for s in db.session.scalars(sa.select(Article.slug)) if s not in PAIR]
+    for i in range(60):
+        reader = reader_client(corpus, address=f"203.0.113.{i}")
+        view(reader, others[i % len(others)])
+        view(reader, others[(3 * i + 1) % len(others)])
     assert corpus.test_cli_runner().invoke(args=["flush-counters"]).exit_code == 0
     found = related(corpus, "nba-1", 3)
     assert "en-food-1" in found, "thirty readers of both make it a suggestion"
@@ -233,3 +244,39 @@ def test_a_few_coreaders_are_not_enough(corpus: Flask) -> None:
         view(reader, "en-food-1")
     corpus.test_cli_runner().invoke(args=["flush-counters"])
     assert "en-food-1" not in related(corpus, "nba-1", 3)
+
+
+def first_suggestions(app: Flask) -> dict[str, str]:
+    client = app.test_client()
+    with app.app_context():
+        slugs = list(db.session.scalars(sa.select(Article.slug)))
+    return {
+        s: client.get(f"/api/v1/articles/{s}/related?limit=1").json["items"][0]["slug"]
+        for s in slugs
+    }
+
+
+def test_after_demo_traffic_no_article_leads_a_third_of_the_suggestions(demo: Flask) -> None:
+    """Co-reads that only reflect popularity must not turn 相关文章 into a
+    popularity list (it did: one article was first under 13 of 14)."""
+    runner = demo.test_cli_runner()
+    assert runner.invoke(args=["simulate-traffic"]).exit_code == 0
+    assert runner.invoke(args=["flush-counters"]).exit_code == 0
+    first = first_suggestions(demo)
+    leader, times = Counter(first.values()).most_common(1)[0]
+    assert times <= len(first) / 3, (leader, times, first)
+
+
+def test_popular_coreads_alone_are_not_readers_also_read(corpus: Flask) -> None:
+    """Everyone reads the big story; that makes it no one's related article."""
+    from tests.helpers import reader_client, view
+
+    with corpus.app_context():
+        slugs = [s for s in db.session.scalars(sa.select(Article.slug)) if s != "nba-1"]
+    for i in range(200):
+        reader = reader_client(corpus, address=f"10.{i // 250}.{i % 250}.1")
+        view(reader, "nba-1")
+        view(reader, slugs[i % len(slugs)])
+    assert corpus.test_cli_runner().invoke(args=["flush-counters"]).exit_code == 0
+    first = first_suggestions(corpus)
+    assert sum(1 for s in first.values() if s == "nba-1") <= len(first) / 3
