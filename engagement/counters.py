@@ -9,7 +9,9 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:<metric>:<scope>:<grain>:<n>``  sorted set: article id -> count in bucket n
 ``eng:{rk}:<metric>:<scope>:total``        sorted set: all-time count per article
 ``eng:{rk}:u:h:<n>`` / ``eng:{rk}:u:d:<n>`` site-wide readers per hour / day (HLL)
+``eng:{rk}:u:c<id>:h:<n>`` / ``…:d:<n>``    the same per category (and its subcategories)
 ``eng:{rk}:st:total`` / ``eng:{rk}:st:h:<n>``  traffic numbers: counted, repeat, bots
+``eng:{rk}:st:c<id>:h:<n>``                the same per category, per hour
 ``eng:{rk}:pending`` / ``eng:{rk}:pending_r``  deltas and reader choices not yet in SQL
 ``eng:{rk}:epoch``           present while Redis holds the same history as SQL
 ``eng:{rk}:co:<id>``         sorted set: other article id -> readers who read both
@@ -138,13 +140,19 @@ def total_key(metric: str, scope: str) -> str:
     return f"{rank_prefix()}{metric}:{scope}:total"
 
 
-def site_uniques_key(kind: str, index: int) -> str:
-    """kind is ``h`` (hour) or ``d`` (day)."""
-    return f"{rank_prefix()}u:{kind}:{index}"
+def _scoped(scope: str) -> str:
+    return "" if scope == "all" else f"{scope}:"
 
 
-def stats_key(hour: int | None = None) -> str:
-    return f"{rank_prefix()}st:" + ("total" if hour is None else f"h:{hour}")
+def site_uniques_key(kind: str, index: int, scope: str = "all") -> str:
+    """kind is ``h`` (hour) or ``d`` (day); scope ``all`` or ``c<category id>``."""
+    return f"{rank_prefix()}u:{_scoped(scope)}{kind}:{index}"
+
+
+def stats_key(hour: int | None = None, scope: str = "all") -> str:
+    if hour is None:
+        return f"{rank_prefix()}st:total"
+    return f"{rank_prefix()}st:{_scoped(scope)}h:{hour}"
 
 
 def pending_key() -> str:
@@ -258,12 +266,30 @@ local function bump(id, metric, scopes, ts, delta, frac)
   redis.call('HINCRBY', RK .. 'pending', field, delta)
 end
 
-local function stat(now, field)
+-- Traffic numbers per hour: the site's (``st:h:<n>``, and all-time) and each
+-- category's above the article (``st:c<id>:h:<n>``) for the dashboard's filter.
+local function stat(now, field, scopes)
   local hour = math.floor(now / 3600)
   redis.call('HINCRBY', RK .. 'st:total', field, 1)
-  local key = RK .. 'st:h:' .. hour
-  if redis.call('HINCRBY', key, field, 1) == 1 then
-    redis.call('EXPIREAT', key, (hour + 24 * 31) * 3600)
+  for _, scope in ipairs(scopes) do
+    local key = RK .. 'st:' .. (scope == 'all' and '' or scope .. ':') .. 'h:' .. hour
+    if redis.call('HINCRBY', key, field, 1) == 1 then
+      redis.call('EXPIREAT', key, (hour + 24 * 31) * 3600)
+    end
+  end
+end
+
+-- Distinct readers per hour and per day, of the site and of each category.
+local function uniques(reader, now, scopes)
+  local day, hour = math.floor(now / 86400), math.floor(now / 3600)
+  for _, scope in ipairs(scopes) do
+    local base = RK .. 'u:' .. (scope == 'all' and '' or scope .. ':')
+    if redis.call('PFADD', base .. 'd:' .. day, reader) == 1 then
+      redis.call('EXPIREAT', base .. 'd:' .. day, (day + 32) * 86400)
+    end
+    if redis.call('PFADD', base .. 'h:' .. hour, reader) == 1 then
+      redis.call('EXPIREAT', base .. 'h:' .. hour, (hour + 170) * 3600)
+    end
   end
 end
 """
@@ -335,19 +361,14 @@ end
     rank="""
 local function view_rank(counted)
   local id, reader, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+  local scopes = split(ARGV[6], ',')
   if counted == 0 then
-    stat(now, 'views_repeat')
+    stat(now, 'views_repeat', scopes)
     return
   end
-  local day, hour = math.floor(now / 86400), math.floor(now / 3600)
-  if redis.call('PFADD', RK .. 'u:d:' .. day, reader) == 1 then
-    redis.call('EXPIREAT', RK .. 'u:d:' .. day, (day + 32) * 86400)
-  end
-  if redis.call('PFADD', RK .. 'u:h:' .. hour, reader) == 1 then
-    redis.call('EXPIREAT', RK .. 'u:h:' .. hour, (hour + 170) * 3600)
-  end
+  uniques(reader, now, scopes)
   redis.call('ZADD', RK .. 'pub', ARGV[7], id)
-  bump(id, 'views', split(ARGV[6], ','), now, 1, ARGV[7])
+  bump(id, 'views', scopes, now, 1, ARGV[7])
   -- Co-views: this article and each of the reader's last few, read by one more reader.
   local recent = RK .. 'rv:' .. reader
   for _, other in ipairs(redis.call('LRANGE', recent, 0, 4)) do
@@ -368,7 +389,7 @@ local function view_rank(counted)
   redis.call('LPUSH', recent, id)
   redis.call('LTRIM', recent, 0, 4)
   redis.call('EXPIRE', recent, 86400)
-  stat(now, 'views_counted')
+  stat(now, 'views_counted', scopes)
 end
 """,
     whole="""
@@ -443,11 +464,11 @@ local function react_rank(changed, mood, old, old_ts)
     bump(id, mood, scopes, now, 1, frac)
     bump(id, 'reactions', scopes, now, 1, frac)
     redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, mood .. '|' .. ARGV[4])
-    stat(now, 'r_' .. mood)
+    stat(now, 'r_' .. mood, scopes)
   else
     redis.call('HSET', RK .. 'pending_r', id .. ':' .. reader, '-')
   end
-  stat(now, 'reactions_changed')
+  stat(now, 'reactions_changed', scopes)
 end
 """,
     whole="""
@@ -872,25 +893,25 @@ def article_counts(client: Any, article_id: int) -> dict[str, int]:
     return {k: int(v or 0) for k, v in zip(COUNTER_FIELDS, values, strict=True)}
 
 
-def queue_dropped(pipe: Any, kind: str, now: float) -> None:
-    """Queue the counting of one dropped request on a pipeline (three commands)."""
+def queue_dropped(pipe: Any, kind: str, now: float, scopes: Sequence[str] = ("all",)) -> None:
+    """Queue the counting of one dropped request on a pipeline, for the site and
+    each of the article's categories."""
     hour = math.floor(now / HOUR)
     pipe.hincrby(stats_key(), kind, 1)
-    pipe.hincrby(stats_key(hour), kind, 1)
-    pipe.expireat(stats_key(hour), (hour + 24 * 31) * HOUR)
+    for scope in scopes:
+        pipe.hincrby(stats_key(hour, scope), kind, 1)
+        pipe.expireat(stats_key(hour, scope), (hour + 24 * 31) * HOUR)
 
 
-def record_dropped(client: Any, kind: str, now: float, article_id: int | None) -> int:
+def record_dropped(client: Any, kind: str, now: float, ref: ArticleRef) -> int:
     """Count traffic we refused to count (``views_bot``, ``reactions_bot``).
 
     Returns the article's all-time views, read in the same round trip.
     """
     pipe = client.pipeline(transaction=False)
-    queue_dropped(pipe, kind, now)
-    if article_id is not None:
-        pipe.hget(counts_key(article_id), "views")
-    replies = pipe.execute()
-    return int(replies[3] or 0) if article_id is not None else 0
+    queue_dropped(pipe, kind, now, ref.scopes)
+    pipe.hget(counts_key(ref.id), "views")
+    return int(pipe.execute()[-1] or 0)
 
 
 def traffic_stats(client: Any, hours: Iterable[int] | None = None) -> dict[str, int]:
@@ -910,17 +931,18 @@ def reset_article(client: Any, ref: ArticleRef, now: float) -> None:
     scripts(client).reset.run(counts_key(ref.id), args, lambda _: args)
 
 
-def hourly_stats(client: Any, hours: Sequence[int]) -> list[dict[str, int]]:
-    """Traffic numbers of each given hour index (one round trip)."""
+def hourly_stats(client: Any, hours: Sequence[int], scope: str = "all") -> list[dict[str, int]]:
+    """Traffic numbers of each given hour index, site-wide or of one category
+    (one round trip)."""
     pipe = client.pipeline(transaction=False)
     for hour in hours:
-        pipe.hgetall(stats_key(hour))
+        pipe.hgetall(stats_key(hour, scope))
     return [{k: int(v) for k, v in reply.items()} for reply in pipe.execute()]
 
 
-def unique_readers(client: Any, kind: str, indexes: Sequence[int]) -> int:
+def unique_readers(client: Any, kind: str, indexes: Sequence[int], scope: str = "all") -> int:
     """Distinct readers over hours (``h``) or days (``d``): a merged HyperLogLog count."""
-    keys = [site_uniques_key(kind, i) for i in indexes]
+    keys = [site_uniques_key(kind, i, scope) for i in indexes]
     return int(client.pfcount(*keys)) if keys else 0
 
 

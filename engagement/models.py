@@ -224,6 +224,9 @@ class Operator(db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session cookie of this operator; raising it (logout, a new
+    # password) ends all of them at once, since the cookie itself is stateless.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined]

@@ -119,7 +119,7 @@ def simulate(views: int, days: int, seed: int, progress: Callable[[int], None]) 
             elif e.kind == "react":
                 counters.queue_reaction(client, e.article, e.reader, e.mood, e.at, pipe=pipe)
             else:
-                counters.queue_dropped(pipe, "views_bot", e.at)
+                counters.queue_dropped(pipe, "views_bot", e.at, e.article.scopes)
         pipe.execute()
         progress(min(BATCH, len(events) - start))
     return {"events": len(events), **tally}

@@ -93,7 +93,7 @@ def change_reaction(ref: ArticleRef, mood: str | None, toggle: bool = False) -> 
                 if wait:
                     child(REACTIONS, "limited").inc()
                     raise counters.RateLimited(wait)
-                counters.record_dropped(client, "reactions_bot", now(), None)
+                counters.record_dropped(client, "reactions_bot", now(), ref)
                 child(REACTIONS, "bot").inc()
                 return counters.reaction_state(client, ref.id, None)
             config = current_app.config
@@ -131,7 +131,7 @@ def count_view(ref: ArticleRef) -> ViewResult:
     reader = readers.current_reader()
     with redis_store.guard() as client:
         if from_bot():
-            views = counters.record_dropped(client, "views_bot", now(), ref.id)
+            views = counters.record_dropped(client, "views_bot", now(), ref)
             child(VIEWS, "bot").inc()
             return ViewResult(counted=False, views=views)
         return count_human_view(client, ref, reader, current_app.config)

@@ -402,6 +402,51 @@ def redis_client(
     close_client(client)
 
 
+PASSWORD = "correct horse battery"
+
+
+def token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on ``path``."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def login(
+    app: Flask, password: str = PASSWORD, username: str = "editor"
+) -> tuple[FlaskClient, int]:
+    """A browser of its own that logs in as ``username``; returns it and the status."""
+    from tests.helpers import reader_client
+
+    client = reader_client(app, address="198.51.100.200")
+    csrf = token(client, "/admin/login")
+    response = client.post(
+        "/admin/login", data={"username": username, "password": password, "csrf_token": csrf}
+    )
+    return client, response.status_code
+
+
+@pytest.fixture
+def operator(demo: Flask) -> Flask:
+    """The demo app with the operator ``editor``."""
+    result = demo.test_cli_runner().invoke(
+        args=["create-operator", "editor"], input=PASSWORD + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    return demo
+
+
+@pytest.fixture
+def admin(operator: Flask) -> FlaskClient:
+    """A browser logged in as ``editor``."""
+    client, status = login(operator)
+    assert status == 302
+    return client
+
+
 @pytest.fixture
 def demo(app: Flask, runner: FlaskCliRunner) -> Flask:
     """The app with the demo content loaded."""

@@ -7,48 +7,14 @@ import io
 import re
 import time
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from engagement import rankings
 from engagement.extensions import redis_store
 from engagement.moods import MOOD_KEYS
+from tests.conftest import PASSWORD, login, token
 from tests.helpers import GOOGLEBOT, react, reader_client, view
-
-PASSWORD = "correct horse battery"
-
-
-def token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-@pytest.fixture
-def operator(demo: Flask) -> Flask:
-    result = demo.test_cli_runner().invoke(
-        args=["create-operator", "editor"], input=PASSWORD + "\n"
-    )
-    assert result.exit_code == 0, result.output
-    return demo
-
-
-def login(app: Flask, password: str = PASSWORD) -> tuple[FlaskClient, int]:
-    client = reader_client(app, address="198.51.100.200")
-    csrf = token(client, "/admin/login")
-    response = client.post(
-        "/admin/login", data={"username": "editor", "password": password, "csrf_token": csrf}
-    )
-    return client, response.status_code
-
-
-@pytest.fixture
-def admin(operator: Flask) -> FlaskClient:
-    client, status = login(operator)
-    assert status == 302
-    return client
 
 
 def test_operator_commands(demo: Flask) -> None:
@@ -192,7 +158,7 @@ def test_editorial_controls_change_rankings_and_are_audited(
         "aksu-solar-pumps",
     ]
 
-    admin.post(page + "/reset", data={"csrf_token": token(admin, page)})
+    admin.post(page + "/reset", data={"csrf_token": token(admin, page), "confirm": "1"})
     assert "kashi-orchard-cooperative" not in top()
     state = operator.test_client().get("/api/v1/articles/kashi-orchard-cooperative/reactions").json
     assert state["total"] == 0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,7 +20,13 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 
 
 def set_password(operator: Operator, password: str) -> None:
+    """A new password also ends the operator's existing sessions."""
     operator.password_hash = generate_password_hash(password)
+    end_sessions(operator)
+
+
+def end_sessions(operator: Operator) -> None:
+    operator.session_generation = (operator.session_generation or 0) + 1
 
 
 def authenticate(username: str, password: str) -> Operator | None:
@@ -32,8 +38,21 @@ def authenticate(username: str, password: str) -> Operator | None:
 
 
 def current_operator() -> str | None:
-    value = session.get("operator")
-    return str(value) if value else None
+    """The logged-in operator's name, checked against the account on every request:
+    a deleted account, a new password or a logout anywhere ends the session."""
+    if "operator" not in g:
+        g.operator = _session_operator()
+    return g.operator.username if g.operator else None
+
+
+def _session_operator() -> Operator | None:
+    name, generation = session.get("operator"), session.get("generation")
+    if not name or not isinstance(generation, int):
+        return None
+    operator = db.session.scalar(sa.select(Operator).where(Operator.username == str(name)))
+    if operator is None or operator.session_generation != generation:
+        return None
+    return operator
 
 
 def _safe_next(target: str | None) -> str:
@@ -57,6 +76,7 @@ def login() -> ResponseReturnValue:
         if operator is not None:
             session.clear()  # no session fixation
             session["operator"] = operator.username
+            session["generation"] = operator.session_generation
             session.permanent = True
             operator.last_login_at = datetime.now(UTC)
             db.session.commit()
@@ -68,6 +88,11 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Ends this operator's sessions everywhere, not only this browser's."""
+    current_operator()
+    if g.operator is not None:
+        end_sessions(g.operator)
+        db.session.commit()
     session.clear()
     flash("已退出登录。")
     return redirect(url_for("admin.login"))

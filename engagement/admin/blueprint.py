@@ -13,8 +13,13 @@ PUBLIC_ENDPOINTS = {"admin.login"}
 
 @bp.before_request
 def require_operator() -> Response | BaseResponse | tuple[Response, int] | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or session.get("operator"):
+    from .auth import current_operator
+
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if current_operator():
+        return None
+    session.clear()  # a revoked session's cookie is dropped
     if wants_json():
         body = {"error": {"code": "login_required", "message": "Log in as an operator first."}}
         return jsonify(body), 401

@@ -52,90 +52,151 @@ def _local(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC).astimezone(current_app.config["ENGAGEMENT_TIMEZONE"])
 
 
-def overview(client: Any, window: str) -> Overview:
+def overview(client: Any, window: str, scope: str = "all") -> Overview:
+    """The dashboard's numbers for the site (``all``) or one category (``c<id>``).
+
+    24h and 7d are hourly, 30d daily, from Redis. 90 days joins the SQL history
+    of the days before the last 30 with Redis for those 30, so that a longer
+    window never shows less than a shorter one while SQL waits for a flush.
+    """
     result = Overview(window=window)
     t = now()
-    if window in REDIS_WINDOWS:
-        current = math.floor(t / HOUR)
-        hours = list(range(current - REDIS_WINDOWS[window] + 1, current + 1))
-        per_hour = counters.hourly_stats(client, hours)
-        for stats in per_hour:
-            result.views += stats.get("views_counted", 0)
-            result.reactions += sum(stats.get(f"r_{m}", 0) for m in MOOD_KEYS)
-        result.moods = {m: sum(s.get(f"r_{m}", 0) for s in per_hour) for m in MOOD_KEYS}
-        result.bots = sum(s.get("views_bot", 0) + s.get("reactions_bot", 0) for s in per_hour)
-        result.repeats = sum(s.get("views_repeat", 0) for s in per_hour)
+    current = math.floor(t / HOUR)
+    hours = list(range(current - REDIS_WINDOWS.get(window, 24 * 30) + 1, current + 1))
+    per_hour = counters.hourly_stats(client, hours, scope)
+    views = [s.get("views_counted", 0) for s in per_hour]
+    reactions = [sum(s.get(f"r_{m}", 0) for m in MOOD_KEYS) for s in per_hour]
+    result.moods = {m: sum(s.get(f"r_{m}", 0) for s in per_hour) for m in MOOD_KEYS}
+    result.bots = sum(s.get("views_bot", 0) + s.get("reactions_bot", 0) for s in per_hour)
+    result.repeats = sum(s.get("views_repeat", 0) for s in per_hour)
+    if window in ("24h", "7d"):
+        result.readers = counters.unique_readers(client, "h", hours, scope)
+        fmt = "%H:00" if window == "24h" else "%m-%d %H时"
+        result.labels = [_local(h * HOUR).strftime(fmt) for h in hours]
+        result.views_series, result.reactions_series = views, reactions
+    else:
+        days, by_day = _by_day(hours, views, reactions)
+        result.labels = [_local(d * DAY).strftime("%m-%d") for d in days]
+        result.views_series = [by_day[d][0] for d in days]
+        result.reactions_series = [by_day[d][1] for d in days]
         if window == "30d":
-            days = sorted({h * HOUR // DAY for h in hours})
-            result.readers = counters.unique_readers(client, "d", days)
-            by_day: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-            for hour, stats in zip(hours, per_hour, strict=True):
-                slot = by_day[hour * HOUR // DAY]
-                slot[0] += stats.get("views_counted", 0)
-                slot[1] += sum(stats.get(f"r_{m}", 0) for m in MOOD_KEYS)
-            result.labels = [_local(d * DAY).strftime("%m-%d") for d in days]
-            result.views_series = [by_day[d][0] for d in days]
-            result.reactions_series = [by_day[d][1] for d in days]
+            result.readers = counters.unique_readers(client, "d", days, scope)
         else:
-            result.readers = counters.unique_readers(client, "h", hours)
-            fmt = "%H:00" if window == "24h" else "%m-%d %H时"
-            result.labels = [_local(h * HOUR).strftime(fmt) for h in hours]
-            result.views_series = [s.get("views_counted", 0) for s in per_hour]
-            result.reactions_series = [sum(s.get(f"r_{m}", 0) for m in MOOD_KEYS) for s in per_hour]
-        return result
-    # 90 days: the SQL history (no unique readers: their HyperLogLogs last 31 days).
-    today = datetime.fromtimestamp(t, UTC).date()
-    first = today - timedelta(days=89)
-    columns = [ArticleDaily.views, ArticleDaily.reactions] + [
-        getattr(ArticleDaily, m) for m in MOOD_KEYS
-    ]
-    rows = db.session.execute(
-        sa.select(ArticleDaily.day, *(sa.func.sum(c) for c in columns))
-        .where(ArticleDaily.day >= first)
-        .group_by(ArticleDaily.day)
-    ).all()
-    by_date = {row[0]: [int(v or 0) for v in row[1:]] for row in rows}
-    dates = [first + timedelta(days=i) for i in range(90)]
-    zero = [0] * (2 + len(MOOD_KEYS))
-    result.labels = [d.strftime("%m-%d") for d in dates]
-    result.views_series = [by_date.get(d, zero)[0] for d in dates]
-    result.reactions_series = [by_date.get(d, zero)[1] for d in dates]
+            _prepend_history(result, days[0], scope)
     result.views = sum(result.views_series)
     result.reactions = sum(result.reactions_series)
-    result.moods = {
-        m: sum(by_date.get(d, zero)[2 + i] for d in dates) for i, m in enumerate(MOOD_KEYS)
-    }
     return result
 
 
-def top_articles(window: str, sort: str, scope: str, limit: int = 50) -> list[dict[str, Any]]:
-    """The table under the chart: a ranking from Redis, or from SQL for 90 days."""
-    if window in REDIS_WINDOWS:
-        board = leaderboards().board(Ranking(window, sort, scope))
-        return [
-            {"rank": i.rank, "slug": i.slug, "title": i.title, "score": i.score}
-            for i in board.items[:limit]
-        ]
-    metric = sort if sort != "hot" else "views"
-    column = getattr(ArticleDaily, metric)
-    first = datetime.fromtimestamp(now(), UTC).date() - timedelta(days=89)
+def _by_day(
+    hours: list[int], views: list[int], reactions: list[int]
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Hourly series summed per UTC day index."""
+    by_day: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for hour, v, r in zip(hours, views, reactions, strict=True):
+        slot = by_day[hour * HOUR // DAY]
+        slot[0] += v
+        slot[1] += r
+    return sorted(by_day), by_day
+
+
+def _prepend_history(result: Overview, first_redis_day: int, scope: str) -> None:
+    """90 days: the 60 days before Redis's 30 from SQL (no unique readers, no
+    bots: their Redis records last 31 days)."""
+    result.readers = None
+    result.bots = None
+    end = datetime.fromtimestamp(first_redis_day * DAY, UTC).date()
+    first = end - timedelta(days=90 - len(result.labels))
+    columns = [ArticleDaily.views, ArticleDaily.reactions] + [
+        getattr(ArticleDaily, m) for m in MOOD_KEYS
+    ]
     query = (
-        sa.select(Article.slug, Article.title, sa.func.sum(column).label("score"))
-        .join(ArticleDaily, ArticleDaily.article_id == Article.id)
-        .where(ArticleDaily.day >= first)
-        .group_by(Article.id, Article.slug, Article.title)
-        .having(sa.func.sum(column) > 0)
-        .order_by(sa.desc("score"), Article.published_at.desc())
-        .limit(limit)
+        sa.select(ArticleDaily.day, *(sa.func.sum(c) for c in columns))
+        .where(ArticleDaily.day >= first, ArticleDaily.day < end)
+        .group_by(ArticleDaily.day)
     )
     if scope != "all":
-        ids = [int(scope[1:])]
-        ids += list(db.session.scalars(sa.select(Category.id).where(Category.parent_id == ids[0])))
-        query = query.where(Article.category_id.in_(ids))
+        query = query.join(Article, Article.id == ArticleDaily.article_id).where(
+            Article.category_id.in_(category_ids(scope))
+        )
+    by_date = {row[0]: [int(v or 0) for v in row[1:]] for row in db.session.execute(query)}
+    dates = [first + timedelta(days=i) for i in range((end - first).days)]
+    zero = [0] * (2 + len(MOOD_KEYS))
+    result.labels = [d.strftime("%m-%d") for d in dates] + result.labels
+    result.views_series = [by_date.get(d, zero)[0] for d in dates] + result.views_series
+    result.reactions_series = [by_date.get(d, zero)[1] for d in dates] + result.reactions_series
+    for i, m in enumerate(MOOD_KEYS):
+        result.moods[m] += sum(by_date.get(d, zero)[2 + i] for d in dates)
+
+
+def category_ids(scope: str) -> list[int]:
+    """A ``c<id>`` scope's category and its subcategories."""
+    ids = [int(scope[1:])]
+    ids += list(db.session.scalars(sa.select(Category.id).where(Category.parent_id == ids[0])))
+    return ids
+
+
+def top_articles(
+    client: Any, window: str, sort: str, scope: str, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The table under the chart, editorial controls applied; each row says
+    whether it is pinned there. 90 days: the SQL history before the last 30
+    days plus the 30-day ranking from Redis (never less than 30 days shows)."""
+    boards = leaderboards()
+    if window in REDIS_WINDOWS:
+        r = Ranking(window, sort, scope)
+        pinned = {article for _, article in boards.editorial()[1].get(r.name, ())}
+        return [
+            {
+                "rank": i.rank,
+                "slug": i.slug,
+                "title": i.title,
+                "score": i.score,
+                "pinned": i.article_id in pinned,
+            }
+            for i in boards.board(r).items[:limit]
+        ]
+    metric = sort if sort != "hot" else "views"
+    recent = Ranking("30d", metric, scope)
+    if rankings.read(client, recent, 1, now()) is None:
+        boards.refresher.request(recent)
+    totals: dict[int, float] = defaultdict(float)
+    for article_id, raw in rankings.read_all(client, recent):
+        totals[article_id] += int(rankings.display_score(recent, raw))
+    today = datetime.fromtimestamp(now(), UTC).date()
+    column = getattr(ArticleDaily, metric)
+    older = sa.select(ArticleDaily.article_id, sa.func.sum(column)).where(
+        ArticleDaily.day >= today - timedelta(days=89),
+        ArticleDaily.day < today - timedelta(days=29),
+    )
+    if scope != "all":
+        older = older.join(Article, Article.id == ArticleDaily.article_id).where(
+            Article.category_id.in_(category_ids(scope))
+        )
+    for article_id, value in db.session.execute(older.group_by(ArticleDaily.article_id)):
+        totals[article_id] += int(value or 0)
+    excluded = boards.editorial()[0]
+    ids = [a for a, v in totals.items() if v > 0 and a not in excluded]
+    articles = (
+        {a.id: a for a in db.session.scalars(sa.select(Article).where(Article.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    ordered = sorted(
+        articles.values(), key=lambda a: (-totals[a.id], -a.published_at.timestamp(), a.id)
+    )
     return [
-        {"rank": n, "slug": slug, "title": title, "score": int(score)}
-        for n, (slug, title, score) in enumerate(db.session.execute(query), start=1)
+        {"rank": n, "slug": a.slug, "title": a.title, "score": int(totals[a.id]), "pinned": False}
+        for n, a in enumerate(ordered[:limit], start=1)
     ]
+
+
+def excluded_articles(scope: str) -> list[Article]:
+    """Articles kept out of every ranking, so the table can say they are missing."""
+    query = sa.select(Article).where(Article.ranking_excluded).order_by(Article.title)
+    if scope != "all":
+        query = query.where(Article.category_id.in_(category_ids(scope)))
+    return list(db.session.scalars(query))
 
 
 def export_rows(client: Any, window: str, scope: str) -> list[dict[str, Any]]:

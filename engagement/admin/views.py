@@ -38,12 +38,23 @@ from ..rankings import Ranking
 from ..refs import ref_for
 from ..related import store as related
 from ..tracking import now
+from ..widgets import WINDOW_LABELS
 from .auth import current_operator
 from .blueprint import bp
 from .charts import line_chart
-from .stats import SORT_LABELS, SORTS, WINDOWS, export_rows, overview, top_articles
+from .labels import ranking_label
+from .stats import (
+    SORT_LABELS,
+    SORTS,
+    WINDOWS,
+    excluded_articles,
+    export_rows,
+    overview,
+    top_articles,
+)
 
 EXPORT_WINDOWS = ("24h", "7d", "30d", "all")
+RANK_WINDOWS = {w: WINDOW_LABELS[w] for w in EXPORT_WINDOWS}
 PIN_RANKINGS = [f"{w}:{m}:all" for w in ("24h", "7d", "30d") for m in ("views", "hot")]
 
 
@@ -55,6 +66,12 @@ def _scope() -> tuple[str, str | None]:
     return scope, category
 
 
+def _category_name(category: str | None) -> str | None:
+    if category is None:
+        return None
+    return db.session.scalar(sa.select(Category.name).where(Category.slug == category))
+
+
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     window = choice_or_400("window", "24h", WINDOWS)
@@ -62,14 +79,16 @@ def dashboard() -> ResponseReturnValue:
     scope, category = _scope()
     try:
         with redis_store.guard() as client:
-            numbers = overview(client, window)
-        table = top_articles(window, sort, scope)
+            numbers = overview(client, window, scope)
+            table = top_articles(client, window, sort, scope)
         redis_down = False
     except RedisUnavailable:
         numbers, table, redis_down = None, [], True
+    category_name = _category_name(category)
+    where = f"「{category_name}」栏目" if category_name else "全站"
     chart = (
         line_chart(
-            f"{WINDOWS[window]}的阅读与表态",
+            f"{where}{WINDOWS[window]}的阅读与表态",
             numbers.labels,
             [("阅读", numbers.views_series), ("表态", numbers.reactions_series)],
             "trend",
@@ -86,13 +105,44 @@ def dashboard() -> ResponseReturnValue:
         sort=sort,
         sorts=SORT_LABELS,
         category=category,
+        category_name=category_name,
+        where=where,
         categories=list(categories),
         numbers=numbers,
         chart=chart,
         table=table,
+        excluded=excluded_articles(scope),
         moods=MOODS,
         redis_down=redis_down,
     )
+
+
+@bp.get("/overview.json")
+def overview_json() -> ResponseReturnValue:
+    """The dashboard's numbers for scripts and other tools."""
+    window = choice_or_400("window", "24h", WINDOWS)
+    scope, category = _scope()
+    try:
+        with redis_store.guard() as client:
+            numbers = overview(client, window, scope)
+    except RedisUnavailable:
+        abort(503, description="Redis 暂时不可用。")
+    payload = {
+        "window": window,
+        "category": category,
+        "views": numbers.views,
+        "readers": numbers.readers,
+        "reactions": numbers.reactions,
+        **{m.key: numbers.moods.get(m.key, 0) for m in MOODS},
+        "bots": numbers.bots,
+        "repeats": numbers.repeats,
+        "series": {
+            "labels": numbers.labels,
+            "views": numbers.views_series,
+            "reactions": numbers.reactions_series,
+        },
+    }
+    return Response(json.dumps(payload, ensure_ascii=False), mimetype="application/json")
 
 
 def _article(slug: str) -> Article:
@@ -109,8 +159,9 @@ def article(slug: str) -> ResponseReturnValue:
             totals = counters.article_counts(client, item.id)
             series = counters.article_series(client, item.id, ("views", "reactions"), "h1", hours)
             boards = leaderboards()
-            ranks = {}
-            for window in ("24h", "7d", "30d", "all"):
+            ranks: dict[str, int | None] = {}
+            # An excluded article has no rank to show, whatever its counts.
+            for window in () if item.ranking_excluded else RANK_WINDOWS:
                 r = Ranking(window, "views")
                 listed = [i.rank for i in boards.board(r).items if i.article_id == item.id]
                 ranks[window] = listed[0] if listed else boards.rank_for(r, item.id)
@@ -139,7 +190,8 @@ def article(slug: str) -> ResponseReturnValue:
         ranks=ranks,
         related=related.suggestions(item, 5),
         pins=pins,
-        pin_rankings=PIN_RANKINGS,
+        pin_rankings=[(key, ranking_label(key)) for key in PIN_RANKINGS],
+        rank_windows=RANK_WINDOWS,
         moods=MOODS,
     )
 
@@ -186,7 +238,7 @@ def pin(slug: str) -> ResponseReturnValue:
     else:
         existing.position = position
     _audit("pin", item, f"{ranking} #{position}")
-    flash(f"已置顶到 {ranking} 第 {position} 位。")
+    flash(f"已置顶到{ranking_label(ranking)}第 {position} 位。")
     return redirect(url_for("admin.article", slug=slug))
 
 
@@ -203,9 +255,18 @@ def unpin(slug: str, pin_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.article", slug=slug))
 
 
+@bp.get("/articles/<slug>/reset")
+def confirm_reset(slug: str) -> ResponseReturnValue:
+    """清零 cannot be undone: a page that asks first, and works without JavaScript."""
+    item = _article(slug)
+    return render_template("admin/confirm_reset.html", operator=current_operator(), article=item)
+
+
 @bp.post("/articles/<slug>/reset")
 def reset(slug: str) -> ResponseReturnValue:
     item = _article(slug)
+    if request.form.get("confirm") != "1":
+        return redirect(url_for("admin.confirm_reset", slug=slug), 303)
     try:
         with redis_store.guard() as client:
             before = counters.article_counts(client, item.id)

@@ -32,7 +32,8 @@ TOP = 10
 MIN_READERS = 10
 PRIOR = 5.0  # co-reads added to the expectation: shrinks lifts of thin evidence
 FULL_LIFT = 8.0
-WEIGHT = 0.6  # a pair read together eight times more than expected scores like a strong content match
+# A pair read together FULL_LIFT times more than expected scores like a strong content match.
+WEIGHT = 0.6
 
 
 def lift(together: int, degree_a: int, degree_b: int, total: int) -> float:

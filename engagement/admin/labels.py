@@ -1,0 +1,60 @@
+"""What the operators' pages call things, in Chinese: windows, rankings,
+audit actions and their details (stored as stable keys, shown as words)."""
+
+from __future__ import annotations
+
+import json
+
+from ..moods import MOODS
+from ..widgets import WINDOW_LABELS
+from .blueprint import bp
+
+METRIC_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度"} | {
+    m.key: m.label for m in MOODS
+}
+ACTIONS = {
+    "exclude": "排除出排行",
+    "include": "恢复参与排行",
+    "pin": "置顶",
+    "unpin": "取消置顶",
+    "reset": "计数清零",
+}
+
+
+def ranking_label(key: str) -> str:
+    """``24h:views:all`` -> ``24小时阅读排行``."""
+    window, _, rest = key.partition(":")
+    metric = rest.partition(":")[0]
+    if window not in WINDOW_LABELS or metric not in METRIC_LABELS:
+        return key
+    return f"{WINDOW_LABELS[window]}{METRIC_LABELS[metric]}排行"
+
+
+def action_label(action: str) -> str:
+    return ACTIONS.get(action, action)
+
+
+def detail_label(action: str, detail: str) -> str:
+    """An audit entry's detail as a sentence instead of its stored form."""
+    if not detail:
+        return ""
+    if action == "pin":
+        key, _, position = detail.partition(" #")
+        return f"{ranking_label(key)} 第 {position} 位" if position else ranking_label(key)
+    if action == "unpin":
+        return ranking_label(detail)
+    if action == "reset":
+        try:
+            before = json.loads(detail)
+        except ValueError:
+            return detail
+        if not isinstance(before, dict):
+            return detail
+        parts = [f"{METRIC_LABELS.get(k, k)} {v}" for k, v in before.items() if k in METRIC_LABELS]
+        return "清零前：" + "，".join(parts)
+    return detail
+
+
+bp.add_app_template_filter(ranking_label, "ranking_label")
+bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_filter(detail_label, "detail_label")
