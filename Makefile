@@ -26,15 +26,7 @@ run: install
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 	@# Offered once, at a terminal: a simulated week of readers for the dashboard.
-	@if [ -f instance/.traffic-offered ]; then :; \
-	elif [ -t 0 ]; then \
-	  touch instance/.traffic-offered; \
-	  printf "Simulate a week of reader traffic for the demo? [Y/n] "; read answer; \
-	  case "$$answer" in n*|N*) ;; *) $(FLASK) simulate-traffic ;; esac; \
-	else \
-	  echo "No terminal, so no demo traffic was simulated; run it any time with:"; \
-	  echo "  $(FLASK) simulate-traffic"; \
-	fi
+	$(FLASK) simulate-traffic --offer
 	@echo "Serving on http://127.0.0.1:$(PORT)  (SQLite + embedded Redis in ./instance)"
 	$(FLASK) run --port $(PORT)
 

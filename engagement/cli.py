@@ -123,13 +123,20 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--views", default=20_000, show_default=True, help="Page views to simulate.")
 @click.option("--days", default=7, show_default=True, help="How far back the traffic goes.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same week).")
+@click.option(
+    "--offer",
+    is_flag=True,
+    help="Ask first, once per instance (make run); without a terminal, say how to run it later.",
+)
 @with_appcontext
-def simulate_traffic(views: int, days: int, seed: int) -> None:
+def simulate_traffic(views: int, days: int, seed: int, offer: bool) -> None:
     """Fill Redis and the SQL history with a simulated past week of readers (demo)."""
     from .simulate import simulate
 
     if views < 1 or not 1 <= days <= 30:
         raise click.BadParameter("--views must be positive and --days 1-30")
+    if offer and not _accepts_offer():
+        return
     started = time.perf_counter()
     estimate = int(views * 1.14)
     with click.progressbar(length=estimate, label="simulating readers") as bar:
@@ -143,6 +150,22 @@ def simulate_traffic(views: int, days: int, seed: int) -> None:
         f"over {days} days in {time.perf_counter() - started:.1f}s; "
         f"{report.fields} fields flushed to SQL"
     )
+
+
+def _accepts_offer() -> bool:
+    """The demo-traffic question ``make run`` asks once, or why it was not asked."""
+    marker = Path(current_app.instance_path) / ".traffic-offered"
+    if marker.exists():
+        return False
+    later = "flask --app wsgi simulate-traffic"
+    if not sys.stdin.isatty():
+        click.echo(f"No terminal, so no demo traffic was simulated; run it any time with: {later}")
+        return False
+    marker.touch()
+    if click.confirm("Simulate a week of reader traffic for the demo?", default=True):
+        return True
+    click.echo(f"Skipped; run it any time with: {later}")
+    return False
 
 
 MIN_PASSWORD = 10

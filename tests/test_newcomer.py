@@ -8,18 +8,23 @@ A fresh instance outside debug must still refuse to start.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 
+from engagement import counters
+from engagement.extensions import db, redis_store
+from engagement.models import Category
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-
-pytestmark = pytest.mark.single_redis
 
 
 def _env(instance: Path, **extra: str) -> dict[str, str]:
@@ -48,6 +53,7 @@ def flask(instance: Path, *args: str, stdin: str | None = None, **extra: str) ->
     return done.stdout + done.stderr
 
 
+@pytest.mark.single_redis
 def test_readme_commands_work_after_make_run_without_exports(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     try:
@@ -67,6 +73,7 @@ def test_readme_commands_work_after_make_run_without_exports(tmp_path: Path) -> 
     assert not (instance / "redis" / "redis.sock").exists()
 
 
+@pytest.mark.single_redis
 def test_fresh_production_instance_refuses_without_secret_key(tmp_path: Path) -> None:
     done = subprocess.run(
         [str(BIN / "flask"), "--app", "wsgi", "list-operators"],
@@ -81,6 +88,7 @@ def test_fresh_production_instance_refuses_without_secret_key(tmp_path: Path) ->
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
+@pytest.mark.single_redis
 def test_gunicorn_stops_at_once_without_secret_key(tmp_path: Path) -> None:
     """gunicorn halts on a worker's boot error code instead of respawning it for ever."""
     done = subprocess.run(
@@ -106,3 +114,23 @@ def test_gunicorn_stops_at_once_without_secret_key(tmp_path: Path) -> None:
     assert "SECRET_KEY" in done.stderr
     # Two workers at most tried to boot: no respawn loop.
     assert done.stderr.count("configuration error") <= 2
+
+
+def test_demo_traffic_offer_without_a_terminal_says_how_to_run_it(demo: Flask) -> None:
+    result = demo.test_cli_runner().invoke(args=["simulate-traffic", "--offer"])
+    assert result.exit_code == 0, result.output
+    assert "flask --app wsgi simulate-traffic" in result.output
+    with demo.app_context():
+        assert counters.hourly_stats(redis_store.client, [int(time.time() // 3600)]) == [{}]
+
+
+def test_readme_embed_example_uses_a_demo_category(demo: Flask) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    used = set(re.findall(r'data-category="([^"]+)"', readme))
+    assert used
+    with demo.app_context():
+        known = set(db.session.scalars(sa.select(Category.slug)))
+    assert used <= known
+    for slug in used:
+        response = demo.test_client().get(f"/api/v1/rankings?category={slug}")
+        assert response.status_code == 200

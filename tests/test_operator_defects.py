@@ -263,3 +263,14 @@ def test_csv_export_neutralises_formulas(admin: FlaskClient, operator: Flask) ->
     for line in raw.lstrip("\ufeff").splitlines():
         for cell in line.split(","):
             assert not cell.lstrip('"').startswith(("=", "+", "@")), line
+
+
+@pytest.mark.parametrize("digit", ["²", "①", "１"])
+def test_admin_numbers_that_are_not_decimal_are_a_400(admin: FlaskClient, digit: str) -> None:
+    page = f"/admin/articles/{KASHI}"
+    response = admin.post(
+        page + "/pin",
+        data={"ranking": "24h:views:all", "position": digit, "csrf_token": token(admin, page)},
+    )
+    assert response.status_code == 400
+    assert admin.get(f"/admin/audit?page={digit}").status_code == 400
