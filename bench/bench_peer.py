@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.bench_engagement import WRK_SCRIPTS, run_wrk  # noqa: E402
 from bench.common import free_port, gunicorn, prepare_site, start_redis, wait_http  # noqa: E402
-from engagement import counters, rankings  # noqa: E402
+from engagement.rankings import core as rankings  # noqa: E402
+from engagement.store import counters  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PEER_SCRIPT = """

@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, redis_binary, start_redis  # noqa: E402
-from engagement import counters, rankings  # noqa: E402
+from engagement.rankings import core as rankings  # noqa: E402
+from engagement.store import counters  # noqa: E402
 
 NOW = 1_893_456_000.0 + 1800  # in the future: bucket expiry follows the real clock
 

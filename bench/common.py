@@ -21,7 +21,7 @@ def redis_binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    from engagement.embedded_redis import server_binary
+    from engagement.store.embedded_redis import server_binary
 
     return server_binary()
 

@@ -67,24 +67,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     trim_limiter_hooks(app, limiter)
 
-    from . import (
-        admin,
-        api,
-        cli,
-        errors,
-        fastpath,
-        health,
-        leaderboards,
-        metrics,
-        microcache,
-        pages,
-        readers,
-        refs,
-        security,
-        templating,
-        widgets,
-        writebehind,
-    )
+    from . import admin, cli, metrics
+    from .ingest import fastpath, readers
+    from .rankings import leaderboards
+    from .store import refs, writebehind
+    from .web import api, errors, health, microcache, pages, security, templating, widgets
 
     writebehind.init_app(app)
     leaderboards.init_app(app)
@@ -168,7 +155,7 @@ class OperatorSessions(SecureCookieSessionInterface):
 
 def configure_limiter(app: Flask) -> None:
     """Flask-Limiter on the app's Redis, failing open (and fast) when Redis is down."""
-    from .redis_client import limiter_storage_uri
+    from .store.redis_client import limiter_storage_uri
 
     timeout = app.config["ENGAGEMENT_REDIS_TIMEOUT"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))

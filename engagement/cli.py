@@ -15,11 +15,12 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import MIGRATIONS, counters, embedded_redis, writebehind
+from . import MIGRATIONS
 from .extensions import db, redis_store
 from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
 from .models import Article, ArticleStats, Operator
 from .related import store as related
+from .store import counters, embedded_redis, writebehind
 
 BATCH = 200
 
@@ -131,7 +132,7 @@ def seed_demo(if_empty: bool) -> None:
 @with_appcontext
 def simulate_traffic(views: int, days: int, seed: int, offer: bool) -> None:
     """Fill Redis and the SQL history with a simulated past week of readers (demo)."""
-    from .simulate import simulate
+    from .demo.simulate import simulate
 
     if views < 1 or not 1 <= days <= 30:
         raise click.BadParameter("--views must be positive and --days 1-30")

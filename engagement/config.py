@@ -154,7 +154,7 @@ def _database_url(name: str, raw: Any) -> str | None:
 def _redis_url(name: str, raw: Any) -> str | None:
     if raw is None or str(raw).strip() == "":
         return None
-    from .redis_client import RedisURLError, parse_redis_url
+    from .store.redis_client import RedisURLError, parse_redis_url
 
     try:
         parse_redis_url(str(raw))

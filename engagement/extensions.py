@@ -15,8 +15,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
-from . import embedded_redis
-from .redis_client import REDIS_ERRORS, close_client, connect
+from .store import embedded_redis
+from .store.redis_client import REDIS_ERRORS, close_client, connect
 
 # After a failed call, skip Redis for this long: while it is down, pages and the
 # API answer at once instead of each paying the connect timeout.
@@ -113,7 +113,7 @@ redis_store = RedisHolder()
 
 
 def _rate_limit_key() -> str:
-    from .readers import rate_limit_key
+    from .ingest.readers import rate_limit_key
 
     return rate_limit_key()
 

@@ -28,9 +28,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from redis.cluster import RedisCluster
 
 from engagement import MIGRATIONS, create_app
-from engagement.embedded_redis import server_binary
 from engagement.extensions import RedisHolder, db, limiter
-from engagement.redis_client import close_client
+from engagement.store.embedded_redis import server_binary
+from engagement.store.redis_client import close_client
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPUS = SHARED_DATA / "cnews-1000.jsonl"

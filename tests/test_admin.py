@@ -10,9 +10,9 @@ import time
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engagement import rankings
 from engagement.extensions import redis_store
 from engagement.moods import MOOD_KEYS
+from engagement.rankings import core as rankings
 from tests.conftest import PASSWORD, login, token
 from tests.helpers import GOOGLEBOT, react, reader_client, view
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from engagement import counters
-from engagement.readers import COOKIE
+from engagement.ingest.readers import COOKIE
+from engagement.store import counters
 from tests.conftest import Clock
 from tests.helpers import BROWSER, GOOGLEBOT, reader_client, view
 

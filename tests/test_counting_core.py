@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from engagement import counters, writebehind
 from engagement.extensions import db, redis_store
 from engagement.models import ArticleDaily, ArticleStats, ReaderReaction
 from engagement.moods import MOOD_KEYS
-from engagement.redis_client import close_client
-from engagement.refs import lookup
+from engagement.store import counters, writebehind
+from engagement.store.redis_client import close_client
+from engagement.store.refs import lookup
 from tests.conftest import RedisServer
 from tests.helpers import react, reader_client, view
 
@@ -321,7 +321,7 @@ def test_counting_survives_a_redis_restart_between_requests(
 
 @pytest.mark.single_redis
 def test_closing_the_client_closes_the_lane(demo: Flask) -> None:
-    from engagement.redis_client import lane
+    from engagement.store.redis_client import lane
 
     assert view(reader_client(demo), SLUG).status_code == 202
     with demo.app_context():

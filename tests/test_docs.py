@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from engagement import config
-from engagement.openapi import spec
+from engagement.web.openapi import spec
 
 ROOT = Path(__file__).resolve().parents[1]
 API = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")

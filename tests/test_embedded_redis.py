@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from engagement import create_app, embedded_redis
+from engagement import create_app
 from engagement.extensions import redis_store
+from engagement.store import embedded_redis
 
 
 def embedded_app(instance: Path):

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engagement import refs
 from engagement.extensions import db
-from engagement.fastpath import FastPath
+from engagement.ingest.fastpath import FastPath
 from engagement.models import Article
+from engagement.store import refs
 from tests.conftest import RedisServer
 from tests.helpers import GOOGLEBOT, reader_client, view
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from engagement.redis_client import close_client
+from engagement.store.redis_client import close_client
 from tests.conftest import RedisServer, free_port
 from tests.helpers import BROWSER, GOOGLEBOT, reader_client, view
 
@@ -134,11 +134,11 @@ def test_metrics_add_up_across_gunicorn_workers(
         # Exact counts with three processes: the Redis totals equal what was sent.
         counts = redis_server.client(decode_responses=True)
         with demo.app_context():
-            from engagement.refs import lookup
+            from engagement.store.refs import lookup
 
             ref = lookup(SLUG)
         assert ref is not None
-        from engagement.counters import counts_key
+        from engagement.store.counters import counts_key
 
         assert counts.hget(counts_key(ref.id), "views") == "30"
         close_client(counts)

@@ -7,10 +7,11 @@ import time
 import pytest
 from flask import Flask
 
-from engagement import microcache, rankings
 from engagement.extensions import redis_store
-from engagement.leaderboards import leaderboards
-from engagement.rankings import Ranking
+from engagement.rankings import core as rankings
+from engagement.rankings.core import Ranking
+from engagement.rankings.leaderboards import leaderboards
+from engagement.web import microcache
 from tests.helpers import reader_client, view
 
 SLUG = "kashi-orchard-cooperative"

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from engagement import counters
 from engagement.extensions import db, redis_store
 from engagement.models import Category
+from engagement.store import counters
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engagement import rankings
 from engagement.admin.charts import line_chart, nice_max, spread
 from engagement.extensions import db, redis_store
 from engagement.models import Article, ArticleDaily, AuditEntry
 from engagement.moods import MOOD_KEYS
+from engagement.rankings import core as rankings
 from tests.conftest import PASSWORD, login, token
 from tests.helpers import GOOGLEBOT, react, reader_client, view
 from tests.test_admin import traffic

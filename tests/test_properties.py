@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement.importer import RecordError, body_to_html, parse_lines, parse_record
-from engagement.readers import keyed_hash
+from engagement.ingest.readers import keyed_hash
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -58,10 +58,14 @@ def test_bodies_never_keep_scripts_or_handlers(body: str) -> None:
     assert " onerror=" not in html and " onclick=" not in html
 
 
+# Text SQL can store: no NUL and no unpaired surrogate (those lines are refused).
+STORABLE = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+
+
 @given(
     slug=st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=60),
-    title=st.text(min_size=1, max_size=80).filter(str.strip),
-    body=st.text(min_size=1, max_size=500).filter(str.strip),
+    title=st.text(STORABLE, min_size=1, max_size=80).filter(str.strip),
+    body=st.text(STORABLE, min_size=1, max_size=500).filter(str.strip),
 )
 def test_valid_records_keep_their_fields(slug: str, title: str, body: str) -> None:
     line = json.dumps(
@@ -78,6 +82,24 @@ def test_valid_records_keep_their_fields(slug: str, title: str, body: str) -> No
         assert "body" in str(record)  # only markup that sanitizes to nothing is refused
     else:
         assert record.slug == "a" + slug and record.title == title.strip()
+
+
+UNSTORABLE = st.sampled_from(["\x00", "\ud800", "\udfff"])
+
+
+@given(st.tuples(st.text(STORABLE, max_size=40), UNSTORABLE, st.text(max_size=40)).map("".join))
+def test_unstorable_text_is_refused_by_name(title: str) -> None:
+    line = json.dumps(
+        {
+            "slug": "a-1",
+            "title": title,
+            "body": "正文",
+            "category": "c",
+            "published_at": "2026-11-28T08:00:00+08:00",
+        }
+    )
+    [(_, record)] = list(parse_lines([line]))
+    assert isinstance(record, RecordError) and "'title'" in str(record)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from engagement import rankings
 from engagement.extensions import redis_store
-from engagement.leaderboards import leaderboards
-from engagement.rankings import Ranking
+from engagement.rankings import core as rankings
+from engagement.rankings.core import Ranking
+from engagement.rankings.leaderboards import leaderboards
 from tests.conftest import Clock
 from tests.helpers import react, reader_client, view
 

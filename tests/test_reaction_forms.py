@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from engagement.readers import COOKIE
+from engagement.ingest.readers import COOKIE
 from tests.helpers import reader_client
 
 SLUG = "kashi-orchard-cooperative"

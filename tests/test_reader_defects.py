@@ -8,8 +8,8 @@ import time
 import pytest
 from flask import Flask
 
-from engagement import rankings
 from engagement.extensions import redis_store
+from engagement.rankings import core as rankings
 from tests.helpers import reader_client, view
 
 SLUG = "kashi-orchard-cooperative"

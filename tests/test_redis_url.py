@@ -7,7 +7,7 @@ import pytest
 import redis
 from redis.sentinel import SentinelConnectionPool
 
-from engagement.redis_client import REDIS_ERRORS, RedisURLError, connect, parse_redis_url
+from engagement.store.redis_client import REDIS_ERRORS, RedisURLError, connect, parse_redis_url
 from tests.conftest import RedisServer
 
 

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from engagement import rankings
 from engagement.extensions import redis_store
+from engagement.rankings import core as rankings
 from tests.conftest import ARTIFACTS
 from tests.helpers import BROWSER, reader_client, view
 

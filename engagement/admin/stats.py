@@ -16,14 +16,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import counters, rankings
-from ..counters import DAY, HOUR
 from ..extensions import db
-from ..leaderboards import leaderboards
+from ..ingest.tracking import now
 from ..models import Article, ArticleDaily, Category
 from ..moods import MOOD_KEYS, MOODS
-from ..rankings import Ranking
-from ..tracking import now
+from ..rankings import core as rankings
+from ..rankings.core import Ranking
+from ..rankings.leaderboards import leaderboards
+from ..store import counters
+from ..store.counters import DAY, HOUR
 
 WINDOWS = {"24h": "24小时", "7d": "7天", "30d": "30天", "90d": "90天"}
 REDIS_WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}

@@ -20,9 +20,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from .. import counters
 from ..extensions import RedisUnavailable, db, redis_store
-from ..leaderboards import choice_or_400, leaderboards
+from ..ingest.tracking import now
 from ..models import (
     Article,
     ArticleDaily,
@@ -34,11 +33,12 @@ from ..models import (
 )
 from ..moods import MOODS
 from ..params import in_range
-from ..rankings import Ranking
-from ..refs import ref_for
+from ..rankings.core import Ranking
+from ..rankings.leaderboards import choice_or_400, leaderboards
 from ..related import store as related
-from ..tracking import now
-from ..widgets import WINDOW_LABELS
+from ..store import counters
+from ..store.refs import ref_for
+from ..web.widgets import WINDOW_LABELS
 from .auth import current_operator
 from .blueprint import bp
 from .charts import line_chart

@@ -23,9 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import counters
 from ..extensions import db
 from ..models import Article, RelatedArticle
+from ..store import counters
 
 CANDIDATES = 100  # every pair the view script keeps per article
 TOP = 10

@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError) -> ResponseReturnValue:
         log.error("database unavailable: %s", exc.orig.__class__.__name__ if exc.orig else exc)
-        from .extensions import db
+        from ..extensions import db
 
         db.session.rollback()
         error = ServiceUnavailable("数据库暂时无法连接，请稍后再试。")
@@ -88,7 +88,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DataError)
     def bad_value(exc: DataError) -> ResponseReturnValue:
         # A value the database refuses (out of range, bad encoding) is the client's.
-        from .extensions import db
+        from ..extensions import db
 
         db.session.rollback()
         return render_error(BadRequest("请求中的值无效。"))

@@ -21,16 +21,17 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from . import counters, readers, refs
-from .counters import ReactionState
-from .extensions import RedisUnavailable, db, redis_store
-from .leaderboards import leaderboards
-from .models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
-from .moods import MOOD_KEYS, MOODS
-from .params import whole_number
-from .rankings import Ranking
-from .related import store as related
-from .tracking import change_reaction, is_same_origin
+from ..extensions import RedisUnavailable, db, redis_store
+from ..ingest import readers
+from ..ingest.tracking import change_reaction, is_same_origin
+from ..models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
+from ..moods import MOOD_KEYS, MOODS
+from ..params import whole_number
+from ..rankings.core import Ranking
+from ..rankings.leaderboards import leaderboards
+from ..related import store as related
+from ..store import counters, refs
+from ..store.counters import ReactionState
 
 bp = Blueprint("pages", __name__)
 

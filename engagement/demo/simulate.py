@@ -18,13 +18,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from . import counters
-from .counters import ArticleRef
-from .extensions import db, redis_store
-from .models import Article
-from .moods import MOOD_KEYS
-from .refs import ref_for
-from .tracking import now
+from ..extensions import db, redis_store
+from ..ingest.tracking import now
+from ..models import Article
+from ..moods import MOOD_KEYS
+from ..store import counters
+from ..store.counters import ArticleRef
+from ..store.refs import ref_for
 
 # Share of a day's traffic in each local hour (evening peak, night trough).
 HOURLY_SHAPE = [

@@ -35,10 +35,10 @@ from typing import Any
 
 from flask import Flask
 
-from . import counters
-from .background import ProcessThread
-from .counters import DAY, GRAINS, rank_prefix
-from .moods import MOOD_KEYS
+from ..background import ProcessThread
+from ..moods import MOOD_KEYS
+from ..store import counters
+from ..store.counters import DAY, GRAINS, rank_prefix
 
 WINDOWS: dict[str, tuple[str, int] | None] = {
     "1h": ("m2", 30),

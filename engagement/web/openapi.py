@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .moods import MOOD_KEYS
-from .rankings import MAX_ITEMS, METRICS, WINDOWS
+from ..moods import MOOD_KEYS
+from ..rankings.core import MAX_ITEMS, METRICS, WINDOWS
 
 SLUG = {
     "name": "slug",

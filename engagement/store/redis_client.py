@@ -25,7 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from .params import in_range, whole_number
+from ..params import in_range, whole_number
 
 SIMPLE_SCHEMES = ("redis", "rediss", "unix")
 

@@ -13,11 +13,12 @@ from flask import current_app, request
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
-from . import counters, readers
+from ..extensions import redis_store
+from ..metrics import REACTIONS, VIEWS, child
+from ..store import counters
+from ..store.counters import ArticleRef, ReactionState, ViewResult
+from . import readers
 from .bots import is_bot
-from .counters import ArticleRef, ReactionState, ViewResult
-from .extensions import redis_store
-from .metrics import REACTIONS, VIEWS, child
 
 
 def same_origin(url: str, host_url: str) -> bool:

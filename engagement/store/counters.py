@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .moods import MOOD_KEYS
+from ..moods import MOOD_KEYS
 from .redis_client import lane
 
 PREFIX = "eng"

@@ -14,9 +14,9 @@ from flask import (
     send_from_directory,
 )
 
-from .extensions import RedisUnavailable
-from .leaderboards import BadParameter, leaderboards, parse_query
-from .moods import MOODS
+from ..extensions import RedisUnavailable
+from ..moods import MOODS
+from ..rankings.leaderboards import BadParameter, leaderboards, parse_query
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
 

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from cachetools import TTLCache
 from flask import Flask, abort, current_app, request
 
-from . import microcache, rankings
-from .extensions import db, redis_store
-from .models import Article, Category, RankingPin
-from .params import in_range
-from .rankings import MAX_ITEMS, Ranking, Refresher
-from .tracking import now
+from ..extensions import db, redis_store
+from ..ingest.tracking import now
+from ..models import Article, Category, RankingPin
+from ..params import in_range
+from ..web import microcache
+from . import core as rankings
+from .core import MAX_ITEMS, Ranking, Refresher
 
 EXTENSION = "engagement.leaderboards"
 EXCLUSION_SLACK = 20

@@ -27,13 +27,13 @@ from flask import Flask
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from ..background import ProcessThread
+from ..extensions import db, redis_store
+from ..models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
+from ..related import coviews
 from . import counters
-from .background import ProcessThread
 from .counters import COUNTER_FIELDS
-from .extensions import db, redis_store
-from .models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
 from .refs import ref_for
-from .related import coviews
 
 log = logging.getLogger(__name__)
 EPOCH = date(1970, 1, 1)

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from .metrics import observe_request
+from ..metrics import observe_request
 
 EXTENSION = "engagement.microcache"
 MARK = "X-Engagement-Keep"  # set by a view, removed before the response leaves

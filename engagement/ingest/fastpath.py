@@ -32,8 +32,13 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_current_url, get_host
 
-from . import counters, readers, refs
-from .api import (
+from ..extensions import redis_store
+from ..metrics import observe_request
+from ..moods import MOOD_KEYS
+from ..params import whole_number
+from ..store import counters, refs
+from ..store.redis_client import REDIS_ERRORS
+from ..web.api import (
     MAX_BODY,
     NO_STORE,
     compact_json,
@@ -42,13 +47,9 @@ from .api import (
     reactions_body,
     view_payload,
 )
+from ..web.security import ALWAYS
+from . import readers
 from .bots import is_bot
-from .extensions import redis_store
-from .metrics import observe_request
-from .moods import MOOD_KEYS
-from .params import whole_number
-from .redis_client import REDIS_ERRORS
-from .security import ALWAYS
 from .tracking import (
     change_human_reaction,
     count_human_view,

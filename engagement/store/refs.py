@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from cachetools import TTLCache
 from flask import Flask, current_app
 
+from ..extensions import db
+from ..models import Article, Category
 from .counters import ArticleRef
-from .extensions import db
-from .models import Article, Category
 
 TTL = 300
 EXTENSION = "engagement.refs"

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db, redis_store
-from .redis_client import REDIS_ERRORS
+from ..extensions import db, redis_store
+from ..store.redis_client import REDIS_ERRORS
 
 bp = Blueprint("health", __name__)
 

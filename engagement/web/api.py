@@ -11,22 +11,24 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from . import counters, microcache, readers, refs
-from .counters import ArticleRef, ReactionState, ViewResult
-from .extensions import RedisUnavailable, db, redis_store
-from .leaderboards import BadParameter, Board, Query, leaderboards, parse_query
-from .models import Article
-from .moods import MOOD_KEYS
-from .openapi import spec
-from .params import in_range
-from .related import store as related
-from .tracking import (
+from ..extensions import RedisUnavailable, db, redis_store
+from ..ingest import readers
+from ..ingest.tracking import (
     ReactionsLimited,
     change_reaction,
     count_view,
     is_listed_origin,
     is_same_origin,
 )
+from ..models import Article
+from ..moods import MOOD_KEYS
+from ..params import in_range
+from ..rankings.leaderboards import BadParameter, Board, Query, leaderboards, parse_query
+from ..related import store as related
+from ..store import counters, refs
+from ..store.counters import ArticleRef, ReactionState, ViewResult
+from . import microcache
+from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
