@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_engagement import WRK_SCRIPTS, run_wrk  # noqa: E402
 from bench.common import free_port, gunicorn, prepare_site, start_redis, wait_http  # noqa: E402
 from engagement.rankings import core as rankings  # noqa: E402
-from engagement.store import counters  # noqa: E402
+from engagement.store import keys  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PEER_SCRIPT = """
@@ -150,10 +150,10 @@ def main() -> None:
         pipe = client.pipeline(transaction=False)
         for start in range(1, args.posts + 1, 10_000):
             chunk = range(start, min(args.posts, start + 9_999) + 1)
-            pipe.zadd(counters.pub_key(), {str(a): rng.random() * 0.5 for a in chunk})
+            pipe.zadd(keys.pub_key(), {str(a): rng.random() * 0.5 for a in chunk})
             for b in range(24):
                 pipe.zadd(
-                    counters.bucket_key("views", "all", "h1", hour - b),
+                    keys.bucket_key("views", "all", "h1", hour - b),
                     {str(a): rng.randint(1, 50) for a in chunk},
                 )
             pipe.execute()

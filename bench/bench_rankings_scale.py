@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, redis_binary, start_redis  # noqa: E402
 from engagement.rankings import core as rankings  # noqa: E402
-from engagement.store import counters  # noqa: E402
+from engagement.store import counters, keys  # noqa: E402
 
 NOW = 1_893_456_000.0 + 1800  # in the future: bucket expiry follows the real clock
 
@@ -40,12 +40,12 @@ def fill(client: redis.Redis, size: int, rng: random.Random) -> None:
         pub[article] = rng.random() * 0.5
     for start in range(1, size + 1, 10_000):
         chunk = range(start, min(size, start + 9_999) + 1)
-        pipe.zadd(counters.pub_key(), {str(a): pub[a] for a in chunk})
+        pipe.zadd(keys.pub_key(), {str(a): pub[a] for a in chunk})
         # Each article is read in a few of the last 24 hours (long-tail counts).
         for b in range(24):
             members = {str(a): int(rng.paretovariate(1.2)) for a in chunk if rng.random() < 0.15}
             if members:
-                pipe.zadd(counters.bucket_key("views", "all", "h1", hour - b), members)
+                pipe.zadd(keys.bucket_key("views", "all", "h1", hour - b), members)
         pipe.execute()
 
 

@@ -20,7 +20,7 @@ from .extensions import db, redis_store
 from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
 from .models import Article, ArticleStats, Operator
 from .related import store as related
-from .store import counters, embedded_redis, writebehind
+from .store import embedded_redis, snapshots, writebehind
 
 BATCH = 200
 
@@ -259,7 +259,7 @@ def flush_counters() -> None:
 def restore_counters(days: int) -> None:
     """Rebuild Redis's counts and reactions from SQL after Redis lost its data."""
     client = redis_store.client
-    if counters.has_epoch(client):
+    if snapshots.has_epoch(client):
         click.echo("Redis still holds its data (its epoch marker is present): nothing to restore")
         return
     total = db.session.scalar(sa.select(sa.func.count()).select_from(ArticleStats)) or 0

@@ -235,7 +235,7 @@ def test_bot_reactions_change_nothing(demo: Flask, redis_client) -> None:
     response = react(bot, SLUG, "smile")
     assert response.status_code == 200
     assert response.json["total"] == 0 and response.json["mine"] is None
-    from engagement.store.counters import stats_key
+    from engagement.store.keys import stats_key
 
     assert redis_client.hget(stats_key(), "reactions_bot") == "1"
 

@@ -15,7 +15,7 @@ from flask import Flask
 from engagement.extensions import db, redis_store
 from engagement.models import ArticleDaily, ArticleStats, ReaderReaction
 from engagement.moods import MOOD_KEYS
-from engagement.store import counters, writebehind
+from engagement.store import counters, keys, snapshots, writebehind
 from engagement.store.redis_client import close_client
 from engagement.store.refs import lookup
 from tests.conftest import RedisServer
@@ -184,10 +184,10 @@ def test_a_snapshot_is_applied_exactly_once(demo: Flask) -> None:
     view(client, SLUG)
     with demo.app_context():
         r = redis_store.client
-        assert counters.take_snapshot(r, "crashed") == -1, "no epoch yet"
-        counters.set_epoch(r, "test")
-        assert counters.take_snapshot(r, "crashed") == 1
-        snapshot = counters.read_snapshot(r, "crashed")
+        assert snapshots.take_snapshot(r, "crashed") == -1, "no epoch yet"
+        snapshots.set_epoch(r, "test")
+        assert snapshots.take_snapshot(r, "crashed") == 1
+        snapshot = snapshots.read_snapshot(r, "crashed")
         report = writebehind.FlushReport()
         assert writebehind.apply_snapshot(snapshot, report) is True
         # The process "died" before deleting the snapshot: the next flush finds it,
@@ -197,7 +197,7 @@ def test_a_snapshot_is_applied_exactly_once(demo: Flask) -> None:
         ref = lookup(SLUG)
         assert ref is not None
         assert db.session.get(ArticleStats, ref.id).views == 1
-        assert counters.open_snapshots(r) == []
+        assert snapshots.open_snapshots(r) == []
 
 
 def test_restore_after_flushall_gives_back_flushed_totals(demo: Flask, redis_client) -> None:
@@ -236,7 +236,7 @@ def test_restore_after_flushall_gives_back_flushed_totals(demo: Flask, redis_cli
         expected["smile"] += 1
         assert {m: after[m] for m in MOOD_KEYS} == {m: expected.get(m, 0) for m in MOOD_KEYS}
         assert after["reactions"] == 13
-        total = counters.total_key("views", "all")
+        total = keys.total_key("views", "all")
         assert int(redis_client.zscore(total, str(ref.id))) == 12
     # Readers' choices came back: repeating a restored choice changes nothing.
     again = react(reader_client(demo, address="198.51.100.5"), SLUG, moods[5])

@@ -138,7 +138,7 @@ def test_metrics_add_up_across_gunicorn_workers(
 
             ref = lookup(SLUG)
         assert ref is not None
-        from engagement.store.counters import counts_key
+        from engagement.store.keys import counts_key
 
         assert counts.hget(counts_key(ref.id), "views") == "30"
         close_client(counts)

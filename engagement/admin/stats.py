@@ -24,7 +24,7 @@ from ..rankings import core as rankings
 from ..rankings.core import Ranking
 from ..rankings.leaderboards import leaderboards
 from ..store import counters
-from ..store.counters import DAY, HOUR
+from ..store.keys import DAY, HOUR
 
 WINDOWS = {"24h": "24小时", "7d": "7天", "30d": "30天", "90d": "90天"}
 REDIS_WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}

@@ -36,7 +36,7 @@ from ..params import in_range
 from ..rankings.core import Ranking
 from ..rankings.leaderboards import choice_or_400, leaderboards
 from ..related import store as related
-from ..store import counters
+from ..store import counters, keys
 from ..store.refs import ref_for
 from ..web.widgets import WINDOW_LABELS
 from .auth import current_operator
@@ -152,7 +152,7 @@ def _article(slug: str) -> Article:
 @bp.get("/articles/<slug>")
 def article(slug: str) -> ResponseReturnValue:
     item = _article(slug)
-    current = int(now() // counters.HOUR)
+    current = int(now() // keys.HOUR)
     hours = list(range(current - 24 * 7 + 1, current + 1))
     try:
         with redis_store.guard() as client:
@@ -197,7 +197,7 @@ def article(slug: str) -> ResponseReturnValue:
 
 
 def hour_label(hour: int) -> str:
-    moment = datetime.fromtimestamp(hour * counters.HOUR, UTC)
+    moment = datetime.fromtimestamp(hour * keys.HOUR, UTC)
     return moment.astimezone(current_app.config["ENGAGEMENT_TIMEZONE"]).strftime("%m-%d %H时")
 
 

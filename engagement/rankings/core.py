@@ -28,7 +28,6 @@ import math
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +36,9 @@ from flask import Flask
 
 from ..background import ProcessThread
 from ..moods import MOOD_KEYS
-from ..store import counters
-from ..store.counters import DAY, GRAINS, rank_prefix
+from ..store import keys
+from ..store.keys import DAY, GRAINS
+from ..store.scripts import scripts
 
 WINDOWS: dict[str, tuple[str, int] | None] = {
     "1h": ("m2", 30),
@@ -88,24 +88,17 @@ class Stored:
 
 def result_key(r: Ranking) -> str:
     if r.live:
-        return counters.total_key(r.metric, r.scope)
-    return f"{rank_prefix()}res:{r.name}"
+        return keys.total_key(r.metric, r.scope)
+    return keys.ranking_result_key(r.name)
 
 
-def meta_key() -> str:
-    return rank_prefix() + "res-meta"
-
-
-def generation_key() -> str:
-    return rank_prefix() + "res-gen"
-
-
-def wanted_key() -> str:
-    return rank_prefix() + "wanted"
+meta_key = keys.ranking_meta_key
+generation_key = keys.ranking_generation_key
+wanted_key = keys.ranking_wanted_key
 
 
 def lock_key(r: Ranking) -> str:
-    return f"{rank_prefix()}res-lock:{r.name}"
+    return keys.ranking_lock_key(r.name)
 
 
 def sources(r: Ranking, now: float) -> list[tuple[str, float]]:
@@ -122,52 +115,13 @@ def sources(r: Ranking, now: float) -> list[tuple[str, float]]:
         metrics = {r.metric: 1.0}
     size = GRAIN_SECONDS[grain]
     current = math.floor(now / size)
-    keys = []
+    found: list[tuple[str, float]] = []
     for n in range(current - count + 1, current + 1):
         decay = 1.0 if half_life == math.inf else 2 ** (-(now - n * size) / half_life)
         for metric, weight in metrics.items():
             scale = HOT_SCALE if r.metric == "hot" else 1.0
-            keys.append((counters.bucket_key(metric, r.scope, grain, n), weight * decay * scale))
-    return keys
-
-
-# KEYS: result, tmp, tmp2, pub, meta, generation, then the bucket keys.
-# ARGV: result name, build time, then one weight per bucket key.
-_LUA_BUILD = """
--- A build for an earlier moment than the stored one (a slower process, a
--- skewed clock) must not replace it.
-local stored = redis.call('HGET', KEYS[5], ARGV[1])
-if stored and tonumber(string.match(stored, '|(.+)$')) > tonumber(ARGV[2]) then
-  return nil
-end
-local n = #KEYS - 6
-local union = {'ZUNIONSTORE', KEYS[2], n}
-for i = 7, #KEYS do union[#union + 1] = KEYS[i] end
-union[#union + 1] = 'WEIGHTS'
-for i = 3, #ARGV do union[#union + 1] = ARGV[i] end
-redis.call(unpack(union))
-redis.call('ZINTERSTORE', KEYS[3], 2, KEYS[2], KEYS[4], 'WEIGHTS', 1, 1)
-redis.call('DEL', KEYS[2])
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('RENAME', KEYS[3], KEYS[1])
-else
-  redis.call('DEL', KEYS[1])
-end
-local gen = redis.call('INCR', KEYS[6])
-redis.call('HSET', KEYS[5], ARGV[1], gen .. '|' .. ARGV[2])
-return gen
-"""
-
-
-_build_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _build_script(client: Any) -> Any:
-    """The build script registered once per client (its SHA is computed once)."""
-    script = _build_scripts.get(client)
-    if script is None:
-        script = _build_scripts[client] = client.register_script(_LUA_BUILD)
-    return script
+            found.append((keys.bucket_key(metric, r.scope, grain, n), weight * decay * scale))
+    return found
 
 
 def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> int | None:
@@ -181,20 +135,18 @@ def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> 
     try:
         if max_age is not None and not stale(client, [r.name], now, max_age):
             return None
-        script = _build_script(client)
-        keys = sources(r, now)
-        result = result_key(r)
+        script = scripts(client).build_ranking
+        buckets = sources(r, now)
         generation = script(
             keys=[
-                result,
-                result + ":tmp",
-                result + ":tmp2",
-                counters.pub_key(),
+                result_key(r),
+                *keys.ranking_scratch_keys(r.name),
+                keys.pub_key(),
                 meta_key(),
                 generation_key(),
-                *(k for k, _ in keys),
+                *(k for k, _ in buckets),
             ],
-            args=[r.name, now, *(w for _, w in keys)],
+            args=[r.name, now, *(w for _, w in buckets)],
         )
         return None if generation is None else int(generation)
     finally:

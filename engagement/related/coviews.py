@@ -1,8 +1,8 @@
 """'Readers of this article also read', folded into the stored suggestions.
 
 The view script counts, per pair of articles, the readers who read both within
-a day (``counters.coview_key``), and how many such co-reads each article takes
-part in (``counters.coview_degrees_key``). Raw co-read counts favour whatever
+a day (``keys.coview_key``), and how many such co-reads each article takes
+part in (``keys.coview_degrees_key``). Raw co-read counts favour whatever
 is popular: every article is co-read with the front page's top story. So a
 pair counts by its lift, how many more readers read both than the two
 articles' own popularity predicts (co-reads of a × co-reads of b / all

@@ -31,8 +31,8 @@ from ..background import ProcessThread
 from ..extensions import db, redis_store
 from ..models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
 from ..related import coviews
-from . import counters
-from .counters import COUNTER_FIELDS
+from . import keys, snapshots
+from .keys import COUNTER_FIELDS
 from .refs import ref_for
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _add_counts(model: Any, keys: list[str], rows: list[dict[str, Any]]) -> None
         db.session.execute(stmt)
 
 
-def apply_snapshot(snapshot: counters.Snapshot, report: FlushReport) -> bool:
+def apply_snapshot(snapshot: snapshots.Snapshot, report: FlushReport) -> bool:
     """Write one snapshot to SQL exactly once; False if it was applied before."""
     try:
         db.session.add(FlushLog(id=snapshot.id, fields=len(snapshot.deltas)))
@@ -153,20 +153,20 @@ def flush(client: Any | None = None) -> FlushReport:
     """Move everything pending in Redis into SQL."""
     client = client or redis_store.client
     report = FlushReport()
-    if not counters.has_epoch(client):
+    if not snapshots.has_epoch(client):
         if sql_has_history():
             log.warning("Redis has lost its data: restoring counters from SQL before flushing")
             report.restored = restore(client)
         else:
-            counters.set_epoch(client, datetime.now(UTC).isoformat())
-    if counters.take_snapshot(client, uuid.uuid4().hex) < 0:
+            snapshots.set_epoch(client, datetime.now(UTC).isoformat())
+    if snapshots.take_snapshot(client, uuid.uuid4().hex) < 0:
         raise RestoreInProgress("Redis lost its data during the flush; run it again")
     viewed: set[int] = set()
-    for flush_id in counters.open_snapshots(client):
-        snapshot = counters.read_snapshot(client, flush_id)
+    for flush_id in snapshots.open_snapshots(client):
+        snapshot = snapshots.read_snapshot(client, flush_id)
         report.snapshots += 1
         apply_snapshot(snapshot, report)
-        counters.drop_snapshot(client, flush_id)
+        snapshots.drop_snapshot(client, flush_id)
         viewed.update(a for a, _, metric in snapshot.deltas if metric == "views")
     coviews.fold(client, viewed)
     return report
@@ -179,11 +179,11 @@ def restore(
 ) -> int:
     """Rebuild all-time counts, daily buckets and reactions from SQL; returns articles."""
     client = client or redis_store.client
-    lock = client.lock(counters.rank_prefix() + "restore-lock", timeout=RESTORE_LOCK_SECONDS)
+    lock = client.lock(keys.restore_lock_key(), timeout=RESTORE_LOCK_SECONDS)
     if not lock.acquire(blocking=False):
         raise RestoreInProgress("another process is restoring the counters")
     try:
-        if counters.has_epoch(client):
+        if snapshots.has_epoch(client):
             return 0
         first_day = (datetime.now(UTC).date() - EPOCH).days - days
         restored = 0
@@ -199,7 +199,7 @@ def restore(
             if progress:
                 progress(len(batch))
             db.session.rollback()  # drop the loaded batch from the session
-        counters.set_epoch(client, datetime.now(UTC).isoformat())
+        snapshots.set_epoch(client, datetime.now(UTC).isoformat())
         return restored
     finally:
         lock.release()
@@ -231,7 +231,7 @@ def _restore_batch(client: Any, ids: list[int], first_day: int) -> int:
     for article_id, article in articles.items():
         row = stats.get(article_id)
         totals = {f: getattr(row, f) for f in COUNTER_FIELDS} if row else {}
-        counters.restore_article(
+        snapshots.restore_article(
             client, ref_for(article), totals, daily[article_id], chosen[article_id]
         )
     return len(articles)

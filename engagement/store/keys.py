@@ -1,0 +1,187 @@
+"""Every Redis key name, and the sizes and lifetimes that shape them.
+
+The Lua scripts build some of these names themselves (Python, not Redis, is
+the bottleneck of a request): ``scripts.py`` hands them the same prefix and
+every constant below, and ``tests/test_store.py`` checks both sides agree.
+
+Key layout (``{...}`` is the Redis Cluster hash tag):
+
+``eng:{a<id>}:c``            hash: all-time ``views``, ``reactions`` and one field per mood
+``eng:{a<id>}:r``            hash: reader -> ``"<mood>|<unix time>"``, their one reaction
+``eng:{a<id>}:s:<reader>``   string with a TTL: this reader's view was counted recently
+``eng:{a<id>}:u:<day>``      HyperLogLog of the article's readers that UTC day
+``eng:{rk}:<metric>:<scope>:<grain>:<n>``  sorted set: article id -> count in bucket n
+``eng:{rk}:<metric>:<scope>:total``        sorted set: all-time count per article
+``eng:{rk}:pub``             sorted set: article id -> publication fraction (ties)
+``eng:{rk}:u:h:<n>`` / ``eng:{rk}:u:d:<n>`` site-wide readers per hour / day (HLL)
+``eng:{rk}:u:c<id>:h:<n>`` / ``…:d:<n>``    the same per category (and its subcategories)
+``eng:{rk}:st:total`` / ``eng:{rk}:st:h:<n>``  traffic numbers: counted, repeat, bots
+``eng:{rk}:st:c<id>:h:<n>``                the same per category, per hour
+``eng:{rk}:pending`` / ``eng:{rk}:pending_r``  deltas and reader choices not yet in SQL
+``eng:{rk}:pending:<flush>`` …, ``eng:{rk}:flushes``  snapshots a flush moved aside
+``eng:{rk}:epoch``           present while Redis holds the same history as SQL
+``eng:{rk}:restore-lock``    held by the one process restoring Redis from SQL
+``eng:{rk}:co:<id>``         sorted set: other article id -> readers who read both
+``eng:{rk}:co:deg``          hash: article id -> co-reads it is part of; ``_all``: their sum
+``eng:{rk}:rv:<reader>``     list: the reader's last few counted articles (a day)
+``eng:{rk}:res:<ranking>``   sorted set: a stored ranking (``res-meta``, ``res-gen``,
+                             ``res-lock:<ranking>`` and ``wanted`` go with it)
+``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
+                             current fixed window of the limit "n per s seconds"
+
+A metric is ``views``, ``reactions`` or a mood key; a scope is ``all`` or
+``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
+the longest window, not by the age of the site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..moods import MOOD_KEYS
+
+PREFIX = "eng"
+RANK_TAG = "{rk}"
+METRICS: tuple[str, ...] = ("views", "reactions", *MOOD_KEYS)
+COUNTER_FIELDS: tuple[str, ...] = METRICS
+DAY = 86400
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Grain:
+    """A bucket size and how many buckets are kept."""
+
+    name: str
+    seconds: int
+    keep: int
+
+
+# Each window reads one grain; a bucket is at most 1/24 of its window.
+GRAINS: tuple[Grain, ...] = (
+    Grain("m2", 120, 31),  # 1h window: 30 two-minute buckets
+    Grain("h1", HOUR, 24 * 7 + 1),  # 24h window; hourly series for 7 days
+    Grain("h6", 6 * HOUR, 29),  # 7d window: 28 six-hour buckets
+    Grain("d1", DAY, 31),  # 30d window: 30 daily buckets
+)
+
+# How long the rest lives (handed to the scripts as these names).
+LIFETIMES: dict[str, int] = {
+    "STATS_HOURS": 24 * 31,  # hourly traffic numbers: a month and a day
+    "READERS_DAYS": 32,  # daily unique-reader estimates
+    "READERS_HOURS": 24 * 7 + 2,  # hourly ones: the 7-day chart
+    "COVIEW_SECONDS": 30 * DAY,  # a pair's co-reads, from its last co-read
+    "COVIEW_KEEP": 100,  # an article's strongest co-read pairs kept
+    "RECENT_SECONDS": DAY,  # a reader's recent articles: pairs within a day
+    "RECENT_KEEP": 5,  # how many of them pair with the next view
+}
+
+
+def rank_prefix() -> str:
+    return f"{PREFIX}:{RANK_TAG}:"
+
+
+def article_tag(article_id: int) -> str:
+    return f"{PREFIX}:{{a{article_id}}}:"
+
+
+def counts_key(article_id: int) -> str:
+    return article_tag(article_id) + "c"
+
+
+def readers_key(article_id: int) -> str:
+    return article_tag(article_id) + "r"
+
+
+def bucket_key(metric: str, scope: str, grain: str, index: int) -> str:
+    return f"{rank_prefix()}{metric}:{scope}:{grain}:{index}"
+
+
+def total_key(metric: str, scope: str) -> str:
+    return f"{rank_prefix()}{metric}:{scope}:total"
+
+
+def _scoped(scope: str) -> str:
+    return "" if scope == "all" else f"{scope}:"
+
+
+def site_uniques_key(kind: str, index: int, scope: str = "all") -> str:
+    """kind is ``h`` (hour) or ``d`` (day); scope ``all`` or ``c<category id>``."""
+    return f"{rank_prefix()}u:{_scoped(scope)}{kind}:{index}"
+
+
+def stats_key(hour: int | None = None, scope: str = "all") -> str:
+    if hour is None:
+        return f"{rank_prefix()}st:total"
+    return f"{rank_prefix()}st:{_scoped(scope)}h:{hour}"
+
+
+def pending_key() -> str:
+    return rank_prefix() + "pending"
+
+
+def pending_readers_key() -> str:
+    return rank_prefix() + "pending_r"
+
+
+def flushes_key() -> str:
+    return rank_prefix() + "flushes"
+
+
+def snapshot_keys(flush_id: str) -> tuple[str, str]:
+    return f"{pending_key()}:{flush_id}", f"{pending_readers_key()}:{flush_id}"
+
+
+def epoch_key() -> str:
+    return rank_prefix() + "epoch"
+
+
+def restore_lock_key() -> str:
+    return rank_prefix() + "restore-lock"
+
+
+def pub_key() -> str:
+    """Sorted set: article id -> publication fraction, for tie-breaking."""
+    return rank_prefix() + "pub"
+
+
+def coview_key(article_id: int) -> str:
+    return f"{rank_prefix()}co:{article_id}"
+
+
+def coview_degrees_key() -> str:
+    return rank_prefix() + "co:deg"
+
+
+def limit_key(client: str, amount: int, seconds: int) -> str:
+    """A client's hit counter for the limit "``amount`` per ``seconds``"."""
+    return f"{PREFIX}:{{l{client}}}:{amount}/{seconds}"
+
+
+# Stored rankings (rankings/core.py builds and reads them).
+
+
+def ranking_result_key(name: str) -> str:
+    return f"{rank_prefix()}res:{name}"
+
+
+def ranking_meta_key() -> str:
+    return rank_prefix() + "res-meta"
+
+
+def ranking_generation_key() -> str:
+    return rank_prefix() + "res-gen"
+
+
+def ranking_wanted_key() -> str:
+    return rank_prefix() + "wanted"
+
+
+def ranking_scratch_keys(name: str) -> tuple[str, str]:
+    """Where a build unions and intersects before it renames over the result."""
+    result = ranking_result_key(name)
+    return result + ":tmp", result + ":tmp2"
+
+
+def ranking_lock_key(name: str) -> str:
+    return f"{rank_prefix()}res-lock:{name}"

@@ -1,0 +1,70 @@
+-- Shared by the scripts; GRAINS, DAY, HOUR and the lifetimes come from the
+-- preamble that scripts.py writes from store/keys.py.
+local P = ARGV[1]
+local RK = P .. ':{rk}:'
+
+local function split(s, sep)
+  local out = {}
+  for part in string.gmatch(s, '([^' .. sep .. ']+)') do out[#out + 1] = part end
+  return out
+end
+
+local function article_prefix(id)
+  return P .. ':{a' .. id .. '}:'
+end
+
+local function bump(id, metric, scopes, ts, delta, frac)
+  for _, g in ipairs(GRAINS) do
+    local n = math.floor(ts / g[2])
+    local expires = (n + g[3] + 1) * g[2]
+    for _, scope in ipairs(scopes) do
+      local key = RK .. metric .. ':' .. scope .. ':' .. g[1] .. ':' .. n
+      local score = tonumber(redis.call('ZINCRBY', key, delta, id))
+      if score <= 0 then
+        redis.call('ZREM', key, id)
+      elseif score == delta then
+        -- A member's first count: the key may be new. Otherwise it existed
+        -- already and got its (fixed) expiry when that member arrived.
+        redis.call('EXPIREAT', key, expires)
+      end
+    end
+  end
+  -- All-time scores carry the publication fraction (see pub_fraction) so that
+  -- equal counts rank the most recently published first.
+  for _, scope in ipairs(scopes) do
+    local key = RK .. metric .. ':' .. scope .. ':total'
+    redis.call('ZADD', key, 'NX', frac, id)
+    if tonumber(redis.call('ZINCRBY', key, delta, id)) < 0.5 then
+      redis.call('ZREM', key, id)
+    end
+  end
+  local field = id .. ':' .. math.floor(ts / DAY) .. ':' .. metric
+  redis.call('HINCRBY', RK .. 'pending', field, delta)
+end
+
+-- Traffic numbers per hour: the site's (``st:h:<n>``, and all-time) and each
+-- category's above the article (``st:c<id>:h:<n>``) for the dashboard's filter.
+local function stat(now, field, scopes)
+  local hour = math.floor(now / HOUR)
+  redis.call('HINCRBY', RK .. 'st:total', field, 1)
+  for _, scope in ipairs(scopes) do
+    local key = RK .. 'st:' .. (scope == 'all' and '' or scope .. ':') .. 'h:' .. hour
+    if redis.call('HINCRBY', key, field, 1) == 1 then
+      redis.call('EXPIREAT', key, (hour + STATS_HOURS) * HOUR)
+    end
+  end
+end
+
+-- Distinct readers per hour and per day, of the site and of each category.
+local function uniques(reader, now, scopes)
+  local day, hour = math.floor(now / DAY), math.floor(now / HOUR)
+  for _, scope in ipairs(scopes) do
+    local base = RK .. 'u:' .. (scope == 'all' and '' or scope .. ':')
+    if redis.call('PFADD', base .. 'd:' .. day, reader) == 1 then
+      redis.call('EXPIREAT', base .. 'd:' .. day, (day + READERS_DAYS) * DAY)
+    end
+    if redis.call('PFADD', base .. 'h:' .. hour, reader) == 1 then
+      redis.call('EXPIREAT', base .. 'h:' .. hour, (hour + READERS_HOURS) * HOUR)
+    end
+  end
+end

@@ -1,0 +1,56 @@
+-- ARGV: prefix, article id, scopes, publication fraction, then field/value pairs of
+-- SQL totals, then '--', then (day, metric, count) triples of recent daily history.
+-- Adds the durable past onto whatever Redis counted since it lost its data;
+-- the ``_base`` field makes a second run for the same article a no-op.
+-- :: article
+local function restore_counts_article()
+  local A = article_prefix(ARGV[2])
+  if redis.call('HSETNX', A .. 'c', '_base', '1') == 0 then return 0 end
+  local i = 5
+  while ARGV[i] ~= '--' do
+    local value = tonumber(ARGV[i + 1])
+    if value ~= 0 then redis.call('HINCRBY', A .. 'c', ARGV[i], value) end
+    i = i + 2
+  end
+  return 1
+end
+
+-- :: rank
+local function restore_counts_rank()
+  local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
+  redis.call('ZADD', RK .. 'pub', frac, id)
+  local i = 5
+  while ARGV[i] ~= '--' do
+    local field, value = ARGV[i], tonumber(ARGV[i + 1])
+    if value ~= 0 then
+      for _, scope in ipairs(scopes) do
+        local key = RK .. field .. ':' .. scope .. ':total'
+        redis.call('ZADD', key, 'NX', frac, id)
+        redis.call('ZINCRBY', key, value, id)
+      end
+    end
+    i = i + 2
+  end
+  i = i + 1
+  while i <= #ARGV do
+    local day, metric, value = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
+    for _, scope in ipairs(scopes) do
+      local key = RK .. metric .. ':' .. scope .. ':d1:' .. day
+      redis.call('ZINCRBY', key, value, id)
+      redis.call('EXPIREAT', key, (day + GRAIN.d1[3] + 1) * DAY)
+    end
+    i = i + 3
+  end
+end
+
+-- :: whole
+if restore_counts_article() == 0 then return 0 end
+restore_counts_rank()
+return 1
+
+-- :: article_only
+return restore_counts_article()
+
+-- :: rank_only
+restore_counts_rank()
+return 1

@@ -1,0 +1,143 @@
+"""The Lua scripts: read from ``lua/*.lua`` once, registered per client, run by SHA.
+
+Each script starts with a preamble written here from ``keys.py`` (grains,
+lifetimes, day and hour), so a size or TTL is defined once, in Python. An
+operation that touches an article's keys and ranking keys is written as two
+Lua functions in one file, its article half and its rankings half (sections
+marked ``-- :: name``). On one server both run in one script: atomic, one
+round trip. On Redis Cluster a script may touch one slot only, so each half
+runs as its own script on its own slot: the article half first, then the
+rankings half with what the first returned (two round trips; a crash between
+them can leave an article's own count one ahead of its ranking buckets).
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import keys
+from .redis_client import lane
+
+LUA = Path(__file__).with_name("lua")
+SECTIONS = ("article", "rank", "whole", "article_only", "rank_only")
+
+
+def preamble() -> str:
+    """Lua locals for the constants the scripts share with Python."""
+    grains = ", ".join(f"{{'{g.name}', {g.seconds}, {g.keep}}}" for g in keys.GRAINS)
+    by_name = ", ".join(f"{g.name} = {{'{g.name}', {g.seconds}, {g.keep}}}" for g in keys.GRAINS)
+    lines = [
+        f"local GRAINS = {{{grains}}}",
+        f"local GRAIN = {{{by_name}}}",
+        f"local DAY, HOUR = {keys.DAY}, {keys.HOUR}",
+        *(f"local {name} = {value}" for name, value in keys.LIFETIMES.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def source(name: str) -> str:
+    return (LUA / f"{name}.lua").read_text(encoding="utf-8")
+
+
+@functools.cache
+def sections(name: str) -> dict[str, str]:
+    """The ``-- :: section`` parts of an operation's file."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in source(name).splitlines(keepends=True):
+        if line.startswith("-- :: "):
+            current = found.setdefault(line[6:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    missing = set(SECTIONS) - set(found)
+    if missing:
+        raise ValueError(f"lua/{name}.lua lacks the sections {sorted(missing)}")
+    return {k: "".join(v) for k, v in found.items()}
+
+
+def halves(name: str, whole_lib: Sequence[str] = ()) -> tuple[str, str, str]:
+    """The one-server script, the cluster article script and the cluster rankings script."""
+    part = sections(name)
+    lib = preamble() + source("lib")
+    extra = "".join(source(n) for n in whole_lib)
+    return (
+        lib + extra + part["article"] + part["rank"] + part["whole"],
+        lib + part["article"] + part["article_only"],
+        lib + part["rank"] + part["rank_only"],
+    )
+
+
+def is_cluster(client: Any) -> bool:
+    from redis.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)
+
+
+class Split:
+    """One operation's scripts; ``run`` picks one trip or two by deployment.
+
+    ``rank_args`` turns the article half's reply into the ARGV of the rankings
+    half, or None when the rankings half has nothing to do.
+    """
+
+    def __init__(self, client: Any, name: str, whole_lib: Sequence[str] = ()) -> None:
+        whole, article, rank = halves(name, whole_lib)
+        self.cluster = is_cluster(client)
+        self.lane = lane(client)
+        self.whole = client.register_script(whole)
+        self.article = client.register_script(article)
+        self.rank = client.register_script(rank)
+
+    def run(
+        self,
+        article_key: str,
+        args: Sequence[Any],
+        rank_args: Callable[[Any], Sequence[Any] | None],
+        pipe: Any = None,
+        extra_keys: Sequence[str] = (),
+    ) -> Any:
+        """The reply of the article half (the whole script's, on one server).
+
+        ``extra_keys`` follow the article's key in the one-server script's KEYS.
+        """
+        if not self.cluster:
+            all_keys = [article_key, *extra_keys]
+            if pipe is None and self.lane is not None:
+                return self.lane.run_script(self.whole, all_keys, args)
+            return self.whole(keys=all_keys, args=args, client=pipe)
+        assert not extra_keys, "a cluster script cannot reach keys of other slots"
+        # Scripts cannot be queued on a cluster pipeline: both halves run now.
+        reply = self.article(keys=[article_key], args=args)
+        rank = rank_args(reply)
+        if rank is not None:
+            self.rank(keys=[keys.pub_key()], args=rank)
+        return reply
+
+
+class Scripts:
+    """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
+
+    def __init__(self, client: Any) -> None:
+        self.view = Split(client, "view")
+        self.react = Split(client, "react", whole_lib=("limit",))
+        self.restore_counts = Split(client, "restore_counts")
+        self.restore_readers = Split(client, "restore_readers")
+        self.reset = Split(client, "reset")
+        self.snapshot = client.register_script(source("snapshot"))
+        self.limit = client.register_script(source("limit") + "return limited(1, ARGV[1])")
+        self.build_ranking = client.register_script(source("build_ranking"))
+
+
+_scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()
+
+
+def scripts(client: Any) -> Scripts:
+    found = _scripts.get(client)
+    if found is None:
+        found = _scripts[client] = Scripts(client)
+    return found
