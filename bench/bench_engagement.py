@@ -7,9 +7,8 @@ top-level Redis commands per request (Redis's own INFO commandstats). This
 machine's speed drifts by tens of percent within minutes, so the ceiling and
 the endpoints are measured in interleaved rounds and each ratio is the median
 of the rounds' own ratios. The beacon and the reaction carry the site's own
-Origin, as a browser's do, and are measured twice: as served (the fast path,
-``engagement/fastpath.py``) and by a second server with ``ENGAGEMENT_FAST_PATH``
-off, where every request goes through Flask.
+Origin, as a browser's do; both are answered by the one ingest path
+(``engagement/ingest/app.py``), never by Flask.
 
     .venv/bin/python bench/bench_engagement.py [--seconds 6] [--rounds 3] [--connections 16]
         [--redis-cluster]   # the same against a 3-master Redis Cluster
@@ -203,24 +202,8 @@ def main() -> None:
         server = serve("bench.benchapp:app", http_port)
         servers.append(server)
         base = f"http://127.0.0.1:{http_port}"
-        # The same app with every request through Flask (ENGAGEMENT_FAST_PATH off).
-        flask_port = free_port()
-        env_flask = {**env, "ENGAGEMENT_FAST_PATH": "false"}
-        servers.append(
-            gunicorn(
-                "bench.benchapp:app",
-                flask_port,
-                env_flask,
-                args.threads,
-                app_cpu,
-                args.workers,
-                args.worker_class,
-            )
-        )
-        flask_base = f"http://127.0.0.1:{flask_port}"
         wait_http(f"http://127.0.0.1:{hello_port}/")
         wait_http(base + "/bench/hello")
-        wait_http(flask_base + "/bench/hello")
 
         scenarios = [
             ("bare Flask hello world (ceiling)", f"http://127.0.0.1:{hello_port}/", None),
@@ -231,17 +214,7 @@ def main() -> None:
                 base + f"/api/v1/articles/{SLUG}/views",
                 "new_reader_view",
             ),
-            (
-                "  beacon, Flask only (fast path off)",
-                flask_base + f"/api/v1/articles/{SLUG}/views",
-                "new_reader_view",
-            ),
             ("reaction switch", base + f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
-            (
-                "  reaction, Flask only (fast path off)",
-                flask_base + f"/api/v1/articles/{SLUG}/reactions",
-                "reaction_switch",
-            ),
             ("ranking read (24h, top 10)", base + "/api/v1/rankings?window=24h&limit=10", None),
             ("article page", base + f"/articles/{SLUG}", None),
         ]
@@ -251,8 +224,7 @@ def main() -> None:
                 lua = WRK_SCRIPTS.get(script or "")
                 run_wrk(url, 1, args.connections, lua, load_cpu)  # warm-up
                 # Round trips as counted by the app server that answers this URL.
-                server_url = flask_base if url.startswith(flask_base) else base
-                counter = server_url + "/bench/roundtrips"
+                counter = base + "/bench/roundtrips"
                 before = json.load(urllib.request.urlopen(counter))["sent"]
                 for port in redis_ports:
                     subprocess.run(

@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
+from .background import StartsThreads
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
@@ -68,12 +69,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     trim_limiter_hooks(app, limiter)
 
     from . import admin, cli, metrics
-    from .ingest import fastpath, readers
+    from .ingest import app as ingest
+    from .ingest import readers
     from .rankings import leaderboards
     from .store import refs, writebehind
     from .web import api, errors, health, microcache, pages, security, templating, widgets
 
-    writebehind.init_app(app)
     leaderboards.init_app(app)
     metrics.init_app(app)
     security.init_app(app)
@@ -91,12 +92,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    # WSGI middleware, innermost first: the response cache and the fast path
-    # read the client-facing address, host and scheme that ProxyFix restores.
-    # The fast path answers ordinary beacons and reactions without Flask's
-    # hooks: a new hook those requests must pass belongs in fastpath.py too.
+    # WSGI middleware, innermost first. Reader events never reach Flask: the
+    # ingest app answers them. Both it and the response cache read the
+    # client-facing address, host and scheme that ProxyFix restores, and
+    # every request first starts the process's background threads.
     microcache.init_app(app)
-    fastpath.init_app(app)
+    ingest.init_app(app)
+    flusher = writebehind.flusher(app)
+    if flusher is not None:
+        app.wsgi_app = StartsThreads(app.wsgi_app, [flusher])  # type: ignore[method-assign]
     proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 
 class ProcessThread:
@@ -35,3 +36,17 @@ class ProcessThread:
 
     def run(self) -> None:
         raise NotImplementedError
+
+
+class StartsThreads:
+    """WSGI middleware, outermost: every request, whichever path answers it,
+    first makes sure this process's threads run (gunicorn forks after import)."""
+
+    def __init__(self, inner: Any, threads: list[ProcessThread]) -> None:
+        self.inner = inner
+        self.threads = threads
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        for thread in self.threads:
+            thread.ensure_started()
+        return self.inner(environ, start_response)

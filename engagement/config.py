@@ -8,6 +8,7 @@ typo fails loudly, naming the variable, instead of misbehaving at request time.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -16,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
@@ -34,7 +37,6 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_FLUSH_INTERVAL": 60,
     # Not in the contract: tests that build rankings by hand turn the thread off.
     "ENGAGEMENT_RANKING_REFRESHER": True,
-    "ENGAGEMENT_FAST_PATH": True,
     "ENGAGEMENT_TIMEZONE": "Asia/Shanghai",
     "ENGAGEMENT_SITE_NAME": "新闻网",
 }
@@ -178,9 +180,14 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_PAGE_SIZE": _int(1),
     "ENGAGEMENT_FLUSH_INTERVAL": _int(0),
     "ENGAGEMENT_RANKING_REFRESHER": _bool,
-    "ENGAGEMENT_FAST_PATH": _bool,
     "ENGAGEMENT_TIMEZONE": _timezone,
     "ENGAGEMENT_SITE_NAME": _required_str,
+}
+
+
+# Settings that no longer do anything: a leftover value is ignored, with a warning.
+RETIRED = {
+    "ENGAGEMENT_FAST_PATH": "reader events always take the one ingest path (ingest/app.py)",
 }
 
 
@@ -189,11 +196,15 @@ def load(app: Flask, test_config: Mapping[str, Any] | None, environ: Mapping[str
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
+    for name, why in RETIRED.items():
+        if name in environ or name in app.config or (test_config and name in test_config):
+            log.warning("%s is no longer a setting and is ignored: %s", name, why)
+            app.config.pop(name, None)
     for name in PARSERS:
         if name in environ:
             app.config[name] = environ[name]
     if test_config is not None:
-        app.config.from_mapping(test_config)
+        app.config.from_mapping({k: v for k, v in test_config.items() if k not in RETIRED})
 
     for name, parse in PARSERS.items():
         app.config[name] = parse(name, app.config.get(name))

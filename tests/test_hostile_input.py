@@ -15,7 +15,6 @@ from engagement.extensions import db
 from engagement.models import Article
 from tests.conftest import RedisServer
 from tests.helpers import reader_client
-from tests.test_fastpath import fast, warm
 from tests.test_import import line, write
 
 SLUG = "kashi-orchard-cooperative"
@@ -42,20 +41,16 @@ def deep_json(depth: int = 1000) -> bytes:
     return ('{"reaction": ' + "[" * depth + "]" * depth + "}").encode()
 
 
-@pytest.mark.parametrize("warmed", [False, True], ids=["flask", "fast-path"])
-def test_deeply_nested_reaction_body_is_a_400(demo: Flask, warmed: bool) -> None:
-    if warmed:
-        warm(demo, SLUG)
-    client = reader_client(demo)
-    before = fast(demo).served
-    response = client.post(
-        f"/api/v1/articles/{SLUG}/reactions",
-        data=deep_json(),
-        content_type="application/json",
-    )
-    assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "invalid_body"
-    assert fast(demo).served == before
+def test_deeply_nested_reaction_body_is_a_400(demo: Flask) -> None:
+    """It was a RecursionError, and on the fast path gunicorn's bare HTML 500."""
+    for _ in range(2):  # the article looked up, then cached
+        response = reader_client(demo).post(
+            f"/api/v1/articles/{SLUG}/reactions",
+            data=deep_json(),
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert response.json["error"]["code"] == "invalid_body"
 
 
 @pytest.mark.parametrize("query", ["endpoint=x", "_method=POST", "_external=1", "_anchor=x"])

@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ..clock import now
 from ..extensions import db
-from ..ingest.tracking import now
 from ..models import Article, ArticleDaily, Category
 from ..moods import MOOD_KEYS, MOODS
 from ..rankings import core as rankings

@@ -20,8 +20,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from ..clock import now
 from ..extensions import RedisUnavailable, db, redis_store
-from ..ingest.tracking import now
 from ..models import (
     Article,
     ArticleDaily,

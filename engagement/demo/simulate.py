@@ -18,8 +18,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from ..clock import now
 from ..extensions import db, redis_store
-from ..ingest.tracking import now
 from ..models import Article
 from ..moods import MOOD_KEYS
 from ..store import counters

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from cachetools import TTLCache
 from flask import Flask, abort, current_app, request
 
+from ..clock import now
 from ..extensions import db, redis_store
-from ..ingest.tracking import now
 from ..models import Article, Category, RankingPin
 from ..params import in_range
 from ..web import microcache

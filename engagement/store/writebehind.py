@@ -263,8 +263,9 @@ class PeriodicFlusher(ProcessThread):
                     db.session.remove()
 
 
-def init_app(app: Flask) -> None:
+def flusher(app: Flask) -> PeriodicFlusher | None:
+    """The process's flusher (``create_app`` starts it with the first request), if any."""
     interval = app.config["ENGAGEMENT_FLUSH_INTERVAL"]
     if interval and not app.testing:
-        flusher = PeriodicFlusher(app, interval)
-        app.before_request(flusher.ensure_started)
+        return PeriodicFlusher(app, interval)
+    return None

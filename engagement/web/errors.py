@@ -1,10 +1,17 @@
-"""HTML or JSON error responses, chosen by what the client accepts."""
+"""Errors: the one JSON error shape, and pages in Chinese for browsers.
+
+``{"error": {"code": "<snake_case>", "message": "<text>"}}`` is built by
+:func:`json_error` alone: the API's handler, the ingest app, the operators'
+401 and any client that prefers JSON all answer through it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import (
@@ -15,7 +22,73 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
+from ..params import whole_number
+
 log = logging.getLogger(__name__)
+
+# Plain values only, so the json module does (quicker than jsonify); one encoder
+# object, since json.dumps builds a new one for every call with options.
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# A werkzeug error's code in the contract's words.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "login_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class ApiError(Exception):
+    """A failure with its HTTP status and a stable snake_case code."""
+
+    def __init__(
+        self, status_code: int, code: str, message: str, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+def limited(retry_after: int) -> ApiError:
+    """A refused reaction change (``ENGAGEMENT_RATELIMIT_REACTIONS``)."""
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many reaction changes; try again in {retry_after} s.",
+        retry_after,
+    )
+
+
+def json_error(error: ApiError) -> Response:
+    """The one JSON error answer: never cached, with Retry-After on 429 and 503."""
+    response = Response(
+        compact_json(error.to_dict()), status=error.status_code, mimetype="application/json"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    if error.status_code == 429:
+        response.headers["Retry-After"] = str(error.retry_after or 60)
+    elif error.status_code == 503:
+        response.headers["Retry-After"] = str(error.retry_after or 1)
+    return response
+
+
+def from_http(exc: HTTPException) -> ApiError:
+    status = exc.code or 500
+    code = getattr(exc, "code_name", None) or HTTP_CODES.get(status, "http_error")
+    retry = next((v for k, v in exc.get_headers() if k == "Retry-After"), None)
+    return ApiError(status, code, exc.description or exc.name, whole_number(retry))
+
 
 # (title, what the page says when the view gave no Chinese description)
 PAGES = {
@@ -51,17 +124,12 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def error_code(exc: HTTPException) -> str:
-    return getattr(exc, "code_name", None) or (exc.name or "error").lower().replace(" ", "_")
-
-
 def render_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     # Retry-After of a 429 or 503 (werkzeug puts it in the exception's headers).
     extra = [(k, v) for k, v in exc.get_headers() if k == "Retry-After"]
     if wants_json():
-        body = {"error": {"code": error_code(exc), "message": exc.description or exc.name}}
-        return jsonify(body), status, extra
+        return json_error(from_http(exc))
     title = TITLES.get(status, exc.name)
     if isinstance(exc, SecurityError):
         # A Host outside ENGAGEMENT_HOSTS: no URL can be built for it, so no layout.

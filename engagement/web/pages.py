@@ -20,10 +20,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import RedisUnavailable, db, redis_store
-from ..ingest import readers
-from ..ingest.tracking import change_reaction, is_same_origin
+from ..ingest import events, readers
+from ..ingest.origins import same_origin
 from ..models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
 from ..moods import MOOD_KEYS, MOODS
 from ..params import whole_number
@@ -203,7 +204,7 @@ def same_site_post() -> bool:
     for header in ("Origin", "Referer"):
         value = request.headers.get(header)
         if value and value != "null":
-            return is_same_origin(value)
+            return same_origin(value, request.host_url)
     return False
 
 
@@ -218,10 +219,18 @@ def react(slug: str) -> ResponseReturnValue:
     mood = request.form.get("reaction", "")
     if mood not in MOOD_KEYS:
         abort(400, description="未知的心情。")
+    config = current_app.config
+    agent = request.environ.get("HTTP_USER_AGENT", "")
+    limit = events.reaction_limit(config, readers.client_address())
     try:
-        change_reaction(ref, mood, toggle=True)
+        with redis_store.guard() as client:
+            events.change_reaction(
+                client, ref, readers.current_reader(), agent, mood, config, limit, toggle=True
+            )
     except RedisUnavailable:
         abort(503, description="心情计数暂时不可用，请稍后再试。")
+    except counters.RateLimited as exc:
+        raise TooManyRequests("操作过于频繁，请稍后再试。", retry_after=exc.retry_after) from None
     return redirect(url_for("pages.article", slug=slug, reacted=1, _anchor="reactions"), 303)
 
 

@@ -1,0 +1,91 @@
+"""What a reader event does, whichever HTTP front received it (the ingest app,
+or the reaction form that works without JavaScript): the crawler check, the
+reaction limit, the one Redis script, the outcome metrics and the answer body.
+
+Nothing here reads a request; the callers pass the reader, the User-Agent and
+the client address they found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from limits import parse_many
+
+from ..clock import now
+from ..metrics import REACTIONS, VIEWS, child
+from ..store import counters
+from ..store.counters import ArticleRef, ReactionState, ViewResult
+from . import readers
+from .bots import is_bot
+
+
+@lru_cache(maxsize=16)
+def _windows(limit: str) -> tuple[tuple[int, int], ...]:
+    """(amount, seconds) of each window of a Flask-Limiter string, e.g. "30/minute"."""
+    return tuple((item.amount, item.get_expiry()) for item in parse_many(limit))
+
+
+def reaction_limit(config: Mapping[str, Any], address: str) -> counters.RateLimit:
+    """A client's ``ENGAGEMENT_RATELIMIT_REACTIONS``, counted inside the reaction
+    script (a Flask-Limiter decorator would be a second round trip)."""
+    windows = _windows(str(config["ENGAGEMENT_RATELIMIT_REACTIONS"]))
+    return counters.RateLimit(readers.rate_limit_key(address, config["SECRET_KEY"]), windows)
+
+
+def count_view(
+    client: Any, ref: ArticleRef, reader: str, agent: str, config: Mapping[str, Any]
+) -> ViewResult:
+    """Count a view once per reader per window; a crawler's is only counted as dropped."""
+    if is_bot(agent):
+        views = counters.record_dropped(client, "views_bot", now(config), ref)
+        child(VIEWS, "bot").inc()
+        return ViewResult(counted=False, views=views)
+    window = config["ENGAGEMENT_VIEW_WINDOW"]
+    result = counters.record_view(client, ref, reader, now(config), window)
+    child(VIEWS, "counted" if result.counted else "repeat").inc()
+    return result
+
+
+def change_reaction(
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    agent: str,
+    mood: str | None,
+    config: Mapping[str, Any],
+    limit: counters.RateLimit,
+    toggle: bool = False,
+) -> ReactionState:
+    """Set, switch (``toggle``: or take back) or with ``mood=None`` remove the
+    reader's reaction. A crawler's change is dropped and counted as such.
+
+    Raises :class:`counters.RateLimited`, having changed nothing, when the client
+    is over its limit (crawlers included).
+    """
+    try:
+        if is_bot(agent):
+            wait = counters.hit_limit(client, limit)
+            if wait:
+                raise counters.RateLimited(wait)
+            counters.record_dropped(client, "reactions_bot", now(config), ref)
+            child(REACTIONS, "bot").inc()
+            return counters.reaction_state(client, ref.id, None)
+        state = counters.set_reaction(
+            client, ref, reader, mood, now(config), toggle=toggle, limit=limit
+        )
+    except counters.RateLimited:
+        child(REACTIONS, "limited").inc()
+        raise
+    child(REACTIONS, "changed" if state.changed else "unchanged").inc()
+    return state
+
+
+def reactions_body(slug: str, state: ReactionState) -> dict[str, Any]:
+    return {"article": slug, "counts": state.counts, "total": state.total, "mine": state.mine}
+
+
+def view_body(slug: str, result: ViewResult) -> dict[str, Any]:
+    return {"article": slug, "counted": result.counted, "views": result.views}
