@@ -117,7 +117,8 @@ class IngestApp:
                 ApiError(405, "method_not_allowed", f"{method} is not allowed here."),
                 [("Allow", ALLOW[what])],
             )
-        host_url = get_current_url(environ, host_only=True)
+        # Building this site's URL costs more than the check: only with an Origin.
+        host_url = "" if origin is None else get_current_url(environ, host_only=True)
         if not origins.allowed(origin, host_url, self.config):
             raise _error(403, "origin_not_allowed", "This origin may not send reactions or views.")
         body = self.read_body(environ)
