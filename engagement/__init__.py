@@ -57,26 +57,35 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load(app, test_config, os.environ)
 
-    from .extensions import csrf, db, limiter, migrate, redis_store
+    from .extensions import csrf, db, migrate, redis_store
 
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     redis_store.init_app(app)
     configure_sessions(app)
-    configure_limiter(app)
-    limiter.init_app(app)
-    trim_limiter_hooks(app, limiter)
 
-    from . import admin, cli, metrics
+    from . import admin, cli
+    from .admin import login_limit
     from .ingest import app as ingest
     from .ingest import readers
     from .rankings import leaderboards
     from .store import refs, writebehind
-    from .web import api, errors, health, microcache, pages, security, templating, widgets
+    from .web import (
+        api,
+        errors,
+        health,
+        microcache,
+        monitoring,
+        pages,
+        security,
+        templating,
+        widgets,
+    )
 
     leaderboards.init_app(app)
-    metrics.init_app(app)
+    monitoring.init_app(app)
+    login_limit.init_app(app)
     security.init_app(app)
     refs.init_app(app)
     readers.init_app(app)
@@ -109,28 +118,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def trim_limiter_hooks(app: Flask, limiter: Any) -> None:
-    """Keep Flask-Limiter's work on the routes it limits.
-
-    Only decorated routes are limited (no default or application limits) and
-    Flask-Limiter checks those inside the decorator. Its app-wide hooks would
-    cost every request some 100-300 µs for nothing: the before_request check
-    finds no limit, the after_request adds headers we do not enable (our 429
-    handler sets Retry-After), and the teardown resets state that lives on the
-    request context anyway.
-    """
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
-    app.after_request_funcs[None] = [
-        f
-        for f in app.after_request_funcs[None]
-        if getattr(f, "func", None)
-        is not getattr(type(limiter), "_Limiter__inject_headers", object())
-    ]
-    app.teardown_request_funcs[None] = [
-        f for f in app.teardown_request_funcs[None] if getattr(f, "__self__", None) is not limiter
-    ]
-
-
 def configure_sessions(app: Flask) -> None:
     """Operators' session cookie: HttpOnly, SameSite=Lax, Secure outside development
     (serve the site over HTTPS), and a working day long."""
@@ -155,23 +142,3 @@ class OperatorSessions(SecureCookieSessionInterface):
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         if flask.request.path.startswith("/admin"):
             super().save_session(app, session, response)
-
-
-def configure_limiter(app: Flask) -> None:
-    """Flask-Limiter on the app's Redis, failing open (and fast) when Redis is down."""
-    from .store.redis_client import limiter_storage_uri
-
-    timeout = app.config["ENGAGEMENT_REDIS_TIMEOUT"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS",
-        {"socket_timeout": timeout, "socket_connect_timeout": timeout},
-    )
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    # While Redis is down the login limit is counted per process instead of
-    # not at all: a brute force must not get through an outage.
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
-    # The prefix names the strategy: switching strategies on a live Redis must
-    # not reuse keys of another type (Flask-Limiter would hit WRONGTYPE errors).
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "eng-rl-fw")

@@ -8,17 +8,15 @@ typo fails loudly, naming the variable, instead of misbehaving at request time.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
-
-log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
@@ -185,6 +183,10 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
+class RetiredSetting(UserWarning):
+    """A setting that no longer does anything was given."""
+
+
 # Settings that no longer do anything: a leftover value is ignored, with a warning.
 RETIRED = {
     "ENGAGEMENT_FAST_PATH": "reader events always take the one ingest path (ingest/app.py)",
@@ -198,7 +200,7 @@ def load(app: Flask, test_config: Mapping[str, Any] | None, environ: Mapping[str
         app.config.from_pyfile("config.py", silent=True)
     for name, why in RETIRED.items():
         if name in environ or name in app.config or (test_config and name in test_config):
-            log.warning("%s is no longer a setting and is ignored: %s", name, why)
+            warnings.warn(f"{name} is no longer a setting and is ignored: {why}", RetiredSetting, 2)
             app.config.pop(name, None)
     for name in PARSERS:
         if name in environ:

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from .metrics import REDIS_ERRORS as FAILURES
 from .store import embedded_redis
 from .store.redis_client import REDIS_ERRORS, close_client, connect
 
@@ -96,8 +96,6 @@ class _AppRedis:
 
     def failed(self) -> None:
         """Count a failed call and skip Redis for ``BREAKER_SECONDS``."""
-        from .metrics import REDIS_ERRORS as FAILURES
-
         FAILURES.inc()
         self.down_until = time.monotonic() + BREAKER_SECONDS
 
@@ -110,14 +108,3 @@ class _AppRedis:
 
 
 redis_store = RedisHolder()
-
-
-def _rate_limit_key() -> str:
-    from .ingest.readers import rate_limit_key
-
-    return rate_limit_key()
-
-
-# Storage and limits come from app config (see create_app); headers are added
-# only to 429s so a normal request pays one limiter round trip, not two.
-limiter = Limiter(key_func=_rate_limit_key, headers_enabled=False)

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from .extensions import db
 from .models import Article, Category
 
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"  # also the OpenAPI document's
+SLUG_RE = re.compile(SLUG_PATTERN)
 _HTML_HINT = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&[a-zA-Z]+;|&#\d+;")
 
 ALLOWED_TAGS = {

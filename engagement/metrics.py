@@ -1,34 +1,18 @@
-"""``/metrics`` for Prometheus, correct across gunicorn workers.
+"""The service's Prometheus metrics, and how a request is counted.
 
-With ``PROMETHEUS_MULTIPROC_DIR`` set (``gunicorn.conf.py`` does it) every
-worker writes its samples to files there and a scrape merges them, so a
-counter is the sum over workers whichever worker answers. Without it (the dev
-server, tests) the process's own registry is used.
+Only the metric objects live here (no Flask, no SQL), so every layer may count
+without importing the web stack; ``web/monitoring.py`` serves them at
+``/metrics``. With ``PROMETHEUS_MULTIPROC_DIR`` set (``gunicorn.conf.py`` does
+it) every worker writes its samples to files there and a scrape merges them.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
 import os
-import time
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, abort, current_app, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy.exc import SQLAlchemyError
-
-bp = Blueprint("metrics", __name__)
+from prometheus_client import Counter, Histogram
 
 # prometheus-client's multiprocess mode needs its folder before the first sample.
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -55,57 +39,6 @@ def child(metric: Any, *labels: str) -> Any:
     return metric.labels(*labels)
 
 
-class FlushLag:
-    """Seconds since the write-behind last applied a snapshot, read at scrape time."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def collect(self) -> Any:
-        from .extensions import db
-        from .models import FlushLog
-
-        gauge = GaugeMetricFamily(
-            "engagement_flush_lag_seconds", "Seconds since the last write-behind flush."
-        )
-        with self.app.app_context():
-            try:
-                last = db.session.scalar(sa.select(sa.func.max(FlushLog.applied_at)))
-            except SQLAlchemyError:
-                return
-            if last is not None:
-                gauge.add_metric([], max(0.0, time.time() - last.timestamp()))
-        yield gauge
-
-
-def _registry() -> CollectorRegistry:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return registry
-    return REGISTRY
-
-
-@bp.get("/metrics")
-def metrics() -> Response:
-    token = current_app.config["ENGAGEMENT_METRICS_TOKEN"]
-    if not token:
-        abort(404)
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        response = Response("unauthorized\n", status=401, mimetype="text/plain")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
-    registry = _registry()
-    registry_with_lag = CollectorRegistry()
-    registry_with_lag.register(FlushLag(current_app._get_current_object()))  # type: ignore[attr-defined]
-    body = generate_latest(registry) + generate_latest(registry_with_lag)
-    # CONTENT_TYPE_LATEST names its charset already; as a mimetype werkzeug adds another.
-    response = Response(body, content_type=CONTENT_TYPE_LATEST)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # Any token is a valid HTTP method; a label per made-up method would let
 # clients grow the metric series (and the child cache) without end.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -116,22 +49,3 @@ def observe_request(endpoint: str, method: str, status: int, seconds: float) -> 
     child(LATENCY, endpoint).observe(seconds)
     method = method if method in METHODS else "other"
     child(REQUESTS, endpoint, method, str(status)).inc()
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-
-    @app.before_request
-    def start_timer() -> None:
-        request.environ["engagement.started"] = time.perf_counter()
-
-    @app.after_request
-    def observe(response: Response) -> Response:
-        environ = request.environ
-        started = environ.get("engagement.started")
-        if started is not None:
-            endpoint = environ["engagement.endpoint"] = request.endpoint or "unmatched"
-            observe_request(
-                endpoint, request.method, response.status_code, time.perf_counter() - started
-            )
-        return response

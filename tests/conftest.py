@@ -28,7 +28,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from redis.cluster import RedisCluster
 
 from engagement import MIGRATIONS, create_app
-from engagement.extensions import RedisHolder, db, limiter
+from engagement.extensions import RedisHolder, db
 from engagement.store.embedded_redis import server_binary
 from engagement.store.redis_client import close_client
 
@@ -333,9 +333,7 @@ def stop_threads(app: Flask) -> None:
     """
     app.extensions["engagement.leaderboards"].refresher.stop()
     app.extensions[RedisHolder.extension_name].close()
-    storage = getattr(getattr(limiter, "_storage", None), "storage", None)
-    if storage is not None and hasattr(storage, "close"):
-        close_client(storage)
+    app.extensions["engagement.login_limit"].close()
 
 
 def clean_database(app: Flask) -> None:

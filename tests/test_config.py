@@ -129,11 +129,12 @@ def test_secret_key_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_retired_fast_path_setting_is_ignored_with_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from engagement.config import RetiredSetting
+
     monkeypatch.setenv("ENGAGEMENT_FAST_PATH", "false")
     config = {"TESTING": True, "SECRET_KEY": "s", "INSTANCE_PATH": str(tmp_path)}
-    with caplog.at_level("WARNING", logger="engagement.config"):
+    with pytest.warns(RetiredSetting, match="ENGAGEMENT_FAST_PATH is no longer a setting"):
         app = create_app({**config, "REDIS_URL": "redis://127.0.0.1:1/0"})
     assert "ENGAGEMENT_FAST_PATH" not in app.config
-    assert "ENGAGEMENT_FAST_PATH is no longer a setting" in caplog.text

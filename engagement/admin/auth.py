@@ -8,11 +8,15 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db, limiter
+from ..extensions import db
+from ..ingest.readers import rate_limit_key
 from ..models import Operator
+from ..web.errors import ApiError, json_error, wants_json
 from .blueprint import bp
+from .login_limit import login_limit
 
 # A hash to compare against when the username is unknown, so that a wrong
 # username takes as long as a wrong password.
@@ -65,11 +69,28 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+@bp.before_request
+def require_operator() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or current_operator():
+        return None
+    session.clear()  # a revoked session's cookie is dropped
+    if wants_json():
+        return json_error(ApiError(401, "login_required", "Log in as an operator first."))
+    return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute;50/hour", methods=["POST"])
 def login() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
+        client = rate_limit_key()
+        if not login_limit().hit(client):
+            raise TooManyRequests(
+                "登录尝试过于频繁，请稍后再试。", retry_after=login_limit().retry_after(client)
+            )
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         operator = authenticate(username, password) if username and password else None

@@ -40,7 +40,7 @@ def keyed_hash(*parts: str, now: float | None = None, secret: str | None = None)
 
 def rate_limit_key(address: str | None = None, secret: str | None = None) -> str:
     """A client's rate-limit key: its address (this request's by default), hashed
-    like every stored identity. The reaction limit and Flask-Limiter use it."""
+    like every stored identity. The reaction limit and the login limit use it."""
     return "c:" + keyed_hash(
         "rate-limit", client_address() if address is None else address, secret=secret
     )

@@ -188,10 +188,11 @@ def restore(
         first_day = (datetime.now(UTC).date() - EPOCH).days - days
         restored = 0
         ids = list(db.session.scalars(sa.select(ArticleStats.article_id).order_by("article_id")))
+        with_stats = set(ids)
         ids += [
             a
             for a in db.session.scalars(sa.select(ReaderReaction.article_id).distinct())
-            if a not in set(ids)
+            if a not in with_stats
         ]
         for start in range(0, len(ids), CHUNK):
             batch = ids[start : start + CHUNK]

@@ -27,7 +27,7 @@ from ..store import counters, refs
 from ..store.counters import ArticleRef
 from . import microcache
 from .errors import ApiError, compact_json, from_http, json_error
-from .openapi import spec
+from .openapi import spec_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -193,7 +193,7 @@ def get_related(slug: str) -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    response = jsonify(spec())
+    response = Response(spec_json(), mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

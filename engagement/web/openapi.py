@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
+from ..importer import SLUG_PATTERN
 from ..moods import MOOD_KEYS
 from ..rankings.core import MAX_ITEMS, METRICS, WINDOWS
 
@@ -12,7 +15,7 @@ SLUG = {
     "in": "path",
     "required": True,
     "description": "The article's URL-safe id.",
-    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"},
+    "schema": {"type": "string", "pattern": SLUG_PATTERN},
 }
 
 
@@ -48,6 +51,12 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
         "schema": schema,
         "description": description,
     }
+
+
+@functools.cache
+def spec_json() -> bytes:
+    """The document as served: it never changes while the process runs."""
+    return json.dumps(spec(), ensure_ascii=False, indent=1).encode()
 
 
 def spec() -> dict[str, Any]:
