@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ..moods import MOODS
-from ..web.widgets import WINDOW_LABELS
+from ..rankings.core import WINDOW_LABELS
 from .blueprint import bp
 
 METRIC_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度"} | {

@@ -21,12 +21,13 @@ from ..extensions import db
 from ..models import Article, ArticleDaily, Category
 from ..moods import MOOD_KEYS, MOODS
 from ..rankings import core as rankings
-from ..rankings.core import Ranking
+from ..rankings.core import WINDOW_LABELS, Ranking
 from ..rankings.leaderboards import leaderboards
 from ..store import counters
 from ..store.keys import DAY, HOUR
 
-WINDOWS = {"24h": "24小时", "7d": "7天", "30d": "30天", "90d": "90天"}
+# The dashboard's windows: the rankings' three recent ones, and 90 days of SQL history.
+WINDOWS = {w: WINDOW_LABELS[w] for w in ("24h", "7d", "30d")} | {"90d": "90天"}
 REDIS_WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 SORT_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度"} | {
     m.key: m.label for m in MOODS

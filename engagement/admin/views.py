@@ -33,12 +33,11 @@ from ..models import (
 )
 from ..moods import MOODS
 from ..params import in_range
-from ..rankings.core import Ranking
+from ..rankings.core import WINDOW_LABELS, Ranking
 from ..rankings.leaderboards import choice_or_400, leaderboards
 from ..related import store as related
 from ..store import counters, keys
 from ..store.refs import ref_for
-from ..web.widgets import WINDOW_LABELS
 from .auth import current_operator
 from .blueprint import bp
 from .charts import line_chart

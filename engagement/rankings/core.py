@@ -28,7 +28,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,8 @@ WINDOWS: dict[str, tuple[str, int] | None] = {
     "30d": ("d1", 30),
     "all": None,
 }
+# What every page, widget and the admin area call a window (the one table).
+WINDOW_LABELS = {"1h": "1小时", "24h": "24小时", "7d": "7天", "30d": "30天", "all": "全部"}
 WINDOW_SECONDS = {"1h": 3600, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
 METRICS: tuple[str, ...] = ("views", "reactions", "hot", *MOOD_KEYS)
 HOT_WEIGHTS = {"views": 1.0, "reactions": 5.0}
@@ -54,6 +56,19 @@ HOT_SCALE = 1000.0  # hot scores are stored ×1000 so the tie fraction stays neg
 MAX_ITEMS = 50
 WANTED_FOR = 600  # a ranking nobody asked for in 10 minutes is no longer rebuilt
 GRAIN_SECONDS = {g.name: g.seconds for g in GRAINS}
+
+
+def cache_seconds(config: Mapping[str, Any]) -> float:
+    """How long a worker keeps what it read of a ranking (boards, the sidebar, the
+    editorial controls, the response cache, HTTP max-age): half of
+    ``ENGAGEMENT_RANKING_MAX_AGE``; the refresher rebuilds a ranking
+    once it is older than the same, so a served one lags by at most the setting."""
+    return float(config["ENGAGEMENT_RANKING_MAX_AGE"]) / 2
+
+
+def http_max_age(config: Mapping[str, Any]) -> int:
+    """``Cache-Control: max-age`` of the public ranking answers (whole seconds, at least 1)."""
+    return max(1, int(cache_seconds(config)))
 
 
 @dataclass(frozen=True)
@@ -237,8 +252,9 @@ class Refresher(ProcessThread):
         client = self.client_getter()
         now = self.clock()
         rebuilt = 0
-        for name in stale(client, wanted(client, now), now, self.max_age / 2):
-            if build(client, Ranking.from_name(name), now, self.max_age / 2) is not None:
+        half = cache_seconds(self.app.config)
+        for name in stale(client, wanted(client, now), now, half):
+            if build(client, Ranking.from_name(name), now, half) is not None:
                 rebuilt += 1
         if rebuilt:
             with self.built:

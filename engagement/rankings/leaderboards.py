@@ -23,7 +23,7 @@ from ..models import Article, Category, RankingPin
 from ..params import in_range
 from ..web import microcache
 from . import core as rankings
-from .core import MAX_ITEMS, Ranking, Refresher
+from .core import MAX_ITEMS, Ranking, Refresher, cache_seconds
 
 EXTENSION = "engagement.leaderboards"
 EXCLUSION_SLACK = 20
@@ -77,19 +77,17 @@ class Leaderboards:
     """Per-app state: the worker cache, article summaries and the refresher."""
 
     def __init__(self, app: Flask) -> None:
-        max_age = float(app.config["ENGAGEMENT_RANKING_MAX_AGE"])
+        keep = cache_seconds(app.config)
         self.app = app
         self.lock = threading.Lock()
         self.boards: TTLCache[Ranking, Board] | None = (
-            TTLCache(maxsize=4096, ttl=max_age / 2) if max_age > 0 else None
+            TTLCache(maxsize=4096, ttl=keep) if keep > 0 else None
         )
         self.summaries: TTLCache[int, _Summary] = TTLCache(maxsize=100_000, ttl=300)
         self.editorial_cache: TTLCache[
             str, tuple[frozenset[int], dict[str, list[tuple[int, int]]], str]
-        ] = TTLCache(maxsize=1, ttl=max(1.0, max_age / 2))
+        ] = TTLCache(maxsize=1, ttl=max(1.0, keep))
         self.scopes: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=60)
-        # Serialised API bodies keyed by board generation (see api.get_rankings).
-        self.responses: TTLCache[tuple[str, ...], bytes] = TTLCache(maxsize=4096, ttl=60)
 
         def clock() -> float:
             with app.app_context():

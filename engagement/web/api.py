@@ -21,7 +21,14 @@ from ..ingest.events import reactions_body
 from ..ingest.origins import cors_headers
 from ..models import Article
 from ..params import in_range
-from ..rankings.leaderboards import BadParameter, Board, Query, leaderboards, parse_query
+from ..rankings.core import http_max_age
+from ..rankings.leaderboards import (
+    BadParameter,
+    Board,
+    Query,
+    leaderboards,
+    parse_query,
+)
 from ..related import store as related
 from ..store import counters, refs
 from ..store.counters import ArticleRef
@@ -122,25 +129,11 @@ def get_rankings() -> Response:
     board = boards.board(query.ranking)
     limit = query.limit
     etag = f"{board.generation}-{board.ranking.name}-{limit}"
-    max_age = max(1, int(current_app.config["ENGAGEMENT_RANKING_MAX_AGE"]) // 2)
-    # The body only changes with the board's generation and the site's own URL
-    # (its links are absolute): serialise it once per combination.
     env = request.environ
-    key = (
-        etag,
-        env["wsgi.url_scheme"],
-        env.get("HTTP_HOST") or env.get("SERVER_NAME", ""),
-        env.get("SCRIPT_NAME", ""),
-        query.category or "",
-    )
-    body = boards.responses.get(key)
-    if body is None:
-        body = boards.responses[key] = json.dumps(
-            ranking_payload(query, board), ensure_ascii=False, separators=(",", ":")
-        ).encode()
+    body = compact_json(ranking_payload(query, board)).encode()
     response = Response(body, mimetype="application/json")
     response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Cache-Control"] = f"public, max-age={http_max_age(current_app.config)}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     if "HTTP_IF_NONE_MATCH" in env or "HTTP_IF_MODIFIED_SINCE" in env:
         response.make_conditional(request)

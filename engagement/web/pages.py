@@ -28,7 +28,7 @@ from ..ingest.origins import same_origin
 from ..models import Article, Category, FeaturedLink, FeaturedTopic, GallerySlide
 from ..moods import MOOD_KEYS, MOODS
 from ..params import whole_number
-from ..rankings.core import Ranking
+from ..rankings.core import WINDOW_LABELS, Ranking, cache_seconds
 from ..rankings.leaderboards import leaderboards
 from ..related import store as related
 from ..store import counters, refs
@@ -48,7 +48,7 @@ def latest(limit: int, exclude: int | None = None) -> list[Article]:
 
 
 SIDEBAR_CACHE = "engagement.sidebar"
-RANKING_TABS = (("24h", "24小时"), ("7d", "7天"), ("30d", "30天"))
+RANKING_TABS = tuple((w, WINDOW_LABELS[w]) for w in ("24h", "7d", "30d"))
 
 
 def ranking_panels() -> dict[str, Any] | None:
@@ -107,7 +107,7 @@ def sidebar() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    ttl = max(1.0, app.config["ENGAGEMENT_RANKING_MAX_AGE"] / 2)
+    ttl = max(1.0, cache_seconds(app.config))
     app.extensions[SIDEBAR_CACHE] = TTLCache(maxsize=64, ttl=ttl)
 
 

@@ -16,6 +16,7 @@ from flask import (
 
 from ..extensions import RedisUnavailable
 from ..moods import MOODS
+from ..rankings.core import WINDOW_LABELS, http_max_age
 from ..rankings.leaderboards import BadParameter, leaderboards, parse_query
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
@@ -25,7 +26,6 @@ TARGETS = ("_blank", "_self", "_parent", "_top")
 TITLES = {"views": "新闻排行", "reactions": "心情最多", "hot": "热门文章"} | {
     m.key: f"最多{m.label}" for m in MOODS
 }
-WINDOW_LABELS = {"1h": "1小时", "24h": "24小时", "7d": "7天", "30d": "30天", "all": "全部"}
 
 
 def freshness(generated_at: float) -> str:
@@ -93,8 +93,7 @@ def rankings_page() -> Response:
         target=target,
     )
     response = Response(html)
-    max_age = max(1, int(current_app.config["ENGAGEMENT_RANKING_MAX_AGE"]) // 2)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Cache-Control"] = f"public, max-age={http_max_age(current_app.config)}"
     return response
 
 
