@@ -136,17 +136,23 @@ def _page_number() -> int:
     return page
 
 
-@bp.get("/")
-def index() -> Response:
-    page = _page_number()
+def _newest_first(query: sa.Select[Any], page: int) -> Any:
+    """One page of articles, newest first; a page past the last is a 404."""
     pagination = db.paginate(
-        sa.select(Article).order_by(Article.published_at.desc(), Article.id.desc()),
+        query.order_by(Article.published_at.desc(), Article.id.desc()),
         page=page,
         per_page=current_app.config["ENGAGEMENT_PAGE_SIZE"],
         error_out=False,
     )
     if page > 1 and not pagination.items:
         abort(404)
+    return pagination
+
+
+@bp.get("/")
+def index() -> Response:
+    page = _page_number()
+    pagination = _newest_first(sa.select(Article), page)
     html = render_template(
         "index.html",
         pagination=pagination,
@@ -240,16 +246,7 @@ def category(slug: str) -> Response:
     page = _page_number()
     children = db.session.scalars(sa.select(Category.id).where(Category.parent_id == item.id))
     ids = [item.id, *children]
-    pagination = db.paginate(
-        sa.select(Article)
-        .where(Article.category_id.in_(ids))
-        .order_by(Article.published_at.desc(), Article.id.desc()),
-        page=page,
-        per_page=current_app.config["ENGAGEMENT_PAGE_SIZE"],
-        error_out=False,
-    )
-    if page > 1 and not pagination.items:
-        abort(404)
+    pagination = _newest_first(sa.select(Article).where(Article.category_id.in_(ids)), page)
     html = render_template(
         "category.html",
         category=item,
