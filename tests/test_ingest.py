@@ -229,3 +229,12 @@ def test_the_flusher_starts_with_a_reader_event(
     view(reader_client(app), SLUG)
     assert threads[0].thread is not None and threads[0].thread.is_alive()
     threads[0].stop(timeout=5)
+
+
+def test_status_lines_and_head(demo: Flask) -> None:
+    client = reader_client(demo)
+    assert view(client, SLUG).status == "202 Accepted"
+    refused = view(client, SLUG, headers={"Origin": "https://evil.example"})
+    assert refused.status == "403 Forbidden"
+    head = client.head(VIEWS)
+    assert head.status_code == 405 and head.get_data() == b""

@@ -26,7 +26,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import SecurityError
-from werkzeug.http import parse_cookie
+from werkzeug.http import HTTP_STATUS_CODES, parse_cookie
 from werkzeug.wsgi import get_host
 
 from ..extensions import redis_store
@@ -52,7 +52,6 @@ ENDPOINTS = {
     ("reactions", "POST"): "api.post_reaction",
     ("reactions", "DELETE"): "api.delete_reaction",
 }
-REASONS = {200: "OK", 202: "ACCEPTED", 204: "NO CONTENT"}
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
@@ -101,8 +100,8 @@ class IngestApp:
         headers.extend(ALWAYS)
         endpoint = ENDPOINTS.get((what, method), "api.ingest")
         observe_request(endpoint, method, status, time.perf_counter() - started)
-        start_response(f"{status} {REASONS.get(status, 'ERROR')}", headers)
-        return [body]
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown')}", headers)
+        return [b""] if method == "HEAD" else [body]
 
     def answer(
         self, environ: dict[str, Any], method: str, what: str, slug: str, origin: str | None
