@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flask import Flask, current_app
@@ -66,17 +66,9 @@ class RedisHolder:
     def client(self) -> Any:
         return self.state.get()
 
-    @contextmanager
-    def guard(self) -> Iterator[Any]:
+    def guard(self) -> AbstractContextManager[Any]:
         """Yield the client; turn any Redis failure into :class:`RedisUnavailable`."""
-        state = self.state
-        if time.monotonic() < state.down_until:
-            raise RedisUnavailable("Redis failed moments ago")
-        try:
-            yield state.get()
-        except REDIS_ERRORS as exc:
-            state.failed()
-            raise RedisUnavailable(str(exc)) from exc
+        return self.state.guard()
 
 
 class _AppRedis:
@@ -93,6 +85,18 @@ class _AppRedis:
                 if self._client is None:
                     self._client = connect(self.url, self.timeout)
         return self._client
+
+    @contextmanager
+    def guard(self) -> Iterator[Any]:
+        """The client, unless Redis failed within ``BREAKER_SECONDS``; a failure
+        inside becomes :class:`RedisUnavailable` (and opens the breaker)."""
+        if time.monotonic() < self.down_until:
+            raise RedisUnavailable("Redis failed moments ago")
+        try:
+            yield self.get()
+        except REDIS_ERRORS as exc:
+            self.failed()
+            raise RedisUnavailable(str(exc)) from exc
 
     def failed(self) -> None:
         """Count a failed call and skip Redis for ``BREAKER_SECONDS``."""

@@ -13,6 +13,7 @@ from engagement.extensions import redis_store
 from engagement.rankings import core as rankings
 from engagement.rankings.core import Ranking
 from engagement.rankings.leaderboards import leaderboards
+from engagement.store import keys
 from tests.conftest import Clock
 from tests.helpers import react, reader_client, view
 
@@ -203,7 +204,7 @@ def test_cold_reads_are_built_by_the_refresher_not_the_request(site) -> None:
         t.join()
     assert all(scores(p) == {"a": 2} for p in out)
     with app.app_context():
-        generation = redis_store.client.get(rankings.generation_key())
+        generation = redis_store.client.get(keys.ranking_generation_key())
     assert generation is not None and int(generation) <= 2
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from ..web.security import NO_STORE
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.after_request
 def private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = NO_STORE
     return response

@@ -65,12 +65,6 @@ def _scope() -> tuple[str, str | None]:
     return scope, category
 
 
-def _category_name(category: str | None) -> str | None:
-    if category is None:
-        return None
-    return db.session.scalar(sa.select(Category.name).where(Category.slug == category))
-
-
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     window = choice_or_400("window", "24h", WINDOWS)
@@ -83,7 +77,10 @@ def dashboard() -> ResponseReturnValue:
         redis_down = False
     except RedisUnavailable:
         numbers, table, redis_down = None, [], True
-    category_name = _category_name(category)
+    categories = list(
+        db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
+    )
+    category_name = next((c.name for c in categories if c.slug == category), None)
     where = f"「{category_name}」栏目" if category_name else "全站"
     chart = (
         line_chart(
@@ -95,7 +92,6 @@ def dashboard() -> ResponseReturnValue:
         if numbers
         else None
     )
-    categories = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
     return render_template(
         "admin/dashboard.html",
         operator=current_operator(),
@@ -106,7 +102,7 @@ def dashboard() -> ResponseReturnValue:
         category=category,
         category_name=category_name,
         where=where,
-        categories=list(categories),
+        categories=categories,
         numbers=numbers,
         chart=chart,
         table=table,

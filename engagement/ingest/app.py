@@ -29,20 +29,18 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import HTTP_STATUS_CODES, parse_cookie
 from werkzeug.wsgi import get_host
 
-from ..extensions import redis_store
+from ..extensions import RedisUnavailable, redis_store
 from ..metrics import observe_request
 from ..moods import MOOD_KEYS
 from ..params import whole_number
 from ..store import counters, refs
-from ..store.redis_client import REDIS_ERRORS
 from ..web.errors import ApiError, compact_json, json_error, limited
-from ..web.security import ALWAYS
+from ..web.security import ALWAYS, NO_STORE, has_nul
 from . import events, origins, readers
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATH = re.compile(r"/api/v1/articles/([^/]+)/(views|reactions)")
 MAX_BODY = 16 * 1024
-NO_STORE = "private, no-store"
 # The methods each URL answers here; the rest of a URL's methods are Flask's.
 HERE = {"views": ("POST", "OPTIONS"), "reactions": ("POST", "DELETE", "OPTIONS")}
 ALLOW = {"views": "OPTIONS, POST", "reactions": "DELETE, GET, HEAD, OPTIONS, POST"}
@@ -107,7 +105,7 @@ class IngestApp:
         self, environ: dict[str, Any], method: str, what: str, slug: str, origin: str | None
     ) -> Answer:
         self.check_host(environ)
-        if "\x00" in slug or "%00" in environ.get("QUERY_STRING", ""):
+        if has_nul(slug, environ.get("QUERY_STRING", "")):
             raise _error(400, "bad_request", "The request contains a NUL character.")
         if method == "OPTIONS":
             return 200, [("Allow", ALLOW[what]), ("Content-Length", "0")], b""
@@ -208,17 +206,13 @@ class IngestApp:
 
     def with_redis(self, work: Callable[[Any], Any]) -> Any:
         """Run ``work`` with the client; Redis failing (or its breaker open) is a 503."""
-        state = self.flask.extensions[redis_store.extension_name]
-        unavailable = _error(
-            503, "counters_unavailable", "Counting is unavailable; try again soon."
-        )
-        if time.monotonic() < state.down_until:
-            raise unavailable
         try:
-            return work(state.get())
-        except REDIS_ERRORS:
-            state.failed()
-            raise unavailable from None
+            with self.flask.extensions[redis_store.extension_name].guard() as client:
+                return work(client)
+        except RedisUnavailable:
+            raise _error(
+                503, "counters_unavailable", "Counting is unavailable; try again soon."
+            ) from None
 
 
 def _no_store(status: int, payload: dict[str, Any], cookie: list[tuple[str, str]]) -> Answer:

@@ -107,15 +107,6 @@ def result_key(r: Ranking) -> str:
     return keys.ranking_result_key(r.name)
 
 
-meta_key = keys.ranking_meta_key
-generation_key = keys.ranking_generation_key
-wanted_key = keys.ranking_wanted_key
-
-
-def lock_key(r: Ranking) -> str:
-    return keys.ranking_lock_key(r.name)
-
-
 def sources(r: Ranking, now: float) -> list[tuple[str, float]]:
     """The bucket keys a ranking unions, with their weights."""
     if r.metric == "hot":
@@ -145,7 +136,7 @@ def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> 
     if r.live:
         return None
     token = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic()}"
-    if not client.set(lock_key(r), token, nx=True, px=30_000):
+    if not client.set(keys.ranking_lock_key(r.name), token, nx=True, px=30_000):
         return None
     try:
         if max_age is not None and not stale(client, [r.name], now, max_age):
@@ -157,25 +148,25 @@ def build(client: Any, r: Ranking, now: float, max_age: float | None = None) -> 
                 result_key(r),
                 *keys.ranking_scratch_keys(r.name),
                 keys.pub_key(),
-                meta_key(),
-                generation_key(),
+                keys.ranking_meta_key(),
+                keys.ranking_generation_key(),
                 *(k for k, _ in buckets),
             ],
             args=[r.name, now, *(w for _, w in buckets)],
         )
         return None if generation is None else int(generation)
     finally:
-        if client.get(lock_key(r)) == token:
-            client.delete(lock_key(r))
+        if client.get(keys.ranking_lock_key(r.name)) == token:
+            client.delete(keys.ranking_lock_key(r.name))
 
 
 def read(client: Any, r: Ranking, limit: int, now: float) -> Stored | None:
     """One round trip: the top entries, when they were built, and a 'wanted' mark."""
     pipe = client.pipeline(transaction=False)
     pipe.zrange(result_key(r), 0, limit - 1, desc=True, withscores=True)
-    pipe.hget(meta_key(), r.name)
+    pipe.hget(keys.ranking_meta_key(), r.name)
     if not r.live:
-        pipe.zadd(wanted_key(), {r.name: now})
+        pipe.zadd(keys.ranking_wanted_key(), {r.name: now})
     entries, meta, *_ = pipe.execute()
     pairs = tuple((int(member), float(score)) for member, score in entries)
     if r.live:
@@ -196,7 +187,7 @@ def display_score(r: Ranking, raw: float) -> float | int:
 def stale(client: Any, names: list[str], now: float, max_age: float) -> list[str]:
     if not names:
         return []
-    built = client.hmget(meta_key(), names)
+    built = client.hmget(keys.ranking_meta_key(), names)
     out = []
     for name, meta in zip(names, built, strict=True):
         if meta is None or now - float(meta.split("|")[1]) >= max_age:
@@ -205,8 +196,8 @@ def stale(client: Any, names: list[str], now: float, max_age: float) -> list[str
 
 
 def wanted(client: Any, now: float) -> list[str]:
-    client.zremrangebyscore(wanted_key(), "-inf", now - WANTED_FOR)
-    return list(client.zrange(wanted_key(), 0, -1))
+    client.zremrangebyscore(keys.ranking_wanted_key(), "-inf", now - WANTED_FOR)
+    return list(client.zrange(keys.ranking_wanted_key(), 0, -1))
 
 
 class Refresher(ProcessThread):
@@ -241,7 +232,7 @@ class Refresher(ProcessThread):
         deadline = time.monotonic() + timeout
         client = self.client_getter()
         while time.monotonic() < deadline:
-            if client.hexists(meta_key(), r.name):
+            if client.hexists(keys.ranking_meta_key(), r.name):
                 return
             self.wake.set()
             with self.built:

@@ -25,9 +25,9 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Article, RelatedArticle
-from ..store import counters
+from ..store import counters, keys
 
-CANDIDATES = 100  # every pair the view script keeps per article
+CANDIDATES = keys.LIFETIMES["COVIEW_KEEP"]  # every pair the view script keeps per article
 TOP = 10
 MIN_READERS = 10
 PRIOR = 5.0  # co-reads added to the expectation: shrinks lifts of thin evidence

@@ -35,10 +35,9 @@ from ..store.counters import ArticleRef
 from . import microcache
 from .errors import ApiError, compact_json, from_http, json_error
 from .openapi import spec_json
+from .security import NO_STORE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-NO_STORE = "private, no-store"
 
 
 @bp.errorhandler(Exception)

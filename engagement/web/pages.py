@@ -33,6 +33,7 @@ from ..rankings.leaderboards import leaderboards
 from ..related import store as related
 from ..store import counters, refs
 from ..store.counters import ReactionState
+from .security import NO_STORE
 
 bp = Blueprint("pages", __name__)
 
@@ -191,7 +192,7 @@ def article(slug: str) -> Response:
     )
     response = Response(html)
     if personal:
-        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Cache-Control"] = NO_STORE
         return response
     return cacheable(response)
 

@@ -24,6 +24,8 @@ CSP = "; ".join(
     ]
 )
 FRAMEABLE = ("/widgets/",)
+# Answers for one reader (their reaction state, their beacon's result, operators' pages).
+NO_STORE = "private, no-store"
 # Added unless the view set its own.
 ALWAYS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -37,11 +39,15 @@ SAME_ORIGIN_ONLY = (
 )
 
 
+def has_nul(path: str, query: str) -> bool:
+    """No slug, category or parameter may contain a NUL: PostgreSQL cannot store one."""
+    return "\x00" in path or "%00" in query
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_nul() -> None:
-        """No slug, category or parameter contains a NUL; PostgreSQL cannot store one."""
-        if "\x00" in request.path or b"%00" in request.query_string:
+        if has_nul(request.path, request.environ.get("QUERY_STRING", "")):
             abort(400, description="请求中含有非法字符。")
 
     @app.after_request
