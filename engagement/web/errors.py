@@ -126,10 +126,11 @@ def wants_json() -> bool:
 
 def render_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
-    # Retry-After of a 429 or 503 (werkzeug puts it in the exception's headers).
-    extra = [(k, v) for k, v in exc.get_headers() if k == "Retry-After"]
+    error = from_http(exc)
     if wants_json():
-        return json_error(from_http(exc))
+        return json_error(error)
+    # Retry-After of a 429 or 503, as the JSON answer carries it.
+    extra = [("Retry-After", str(error.retry_after))] if error.retry_after else []
     title = TITLES.get(status, exc.name)
     if isinstance(exc, SecurityError):
         # A Host outside ENGAGEMENT_HOSTS: no URL can be built for it, so no layout.
