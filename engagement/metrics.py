@@ -29,6 +29,11 @@ LATENCY = Histogram(
 )
 VIEWS = Counter("engagement_views_total", "View beacons by outcome.", ["result"])
 REACTIONS = Counter("engagement_reactions_total", "Reaction requests by outcome.", ["result"])
+PINGS = Counter(
+    "engagement_pings_total",
+    "Attention pings by outcome (ok, capped, unknown, stale, bot, invalid).",
+    ["result"],
+)
 REDIS_ERRORS = Counter("engagement_redis_errors_total", "Redis calls that failed.")
 
 

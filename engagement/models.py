@@ -137,6 +137,7 @@ class _MoodColumns:
     envy: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     angry: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     tears: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    engaged: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class ArticleStats(_MoodColumns, db.Model):  # type: ignore[name-defined]

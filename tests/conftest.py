@@ -493,6 +493,9 @@ def browser() -> Iterator[object]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # A reader's browser: navigator.webdriver false, as the page
+                # script stays silent under automation.
+                "--disable-blink-features=AutomationControlled",
             ],
         )
         yield instance
@@ -501,7 +504,9 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    from tests.helpers import BROWSER
+
+    context = browser.new_context(locale="zh-CN", user_agent=BROWSER)  # type: ignore[attr-defined]
     tab = context.new_page()
     yield tab
     context.close()

@@ -26,3 +26,11 @@ def react(client: FlaskClient, slug: str, mood: str) -> Any:
 
 def view(client: FlaskClient, slug: str, **kwargs: Any) -> Any:
     return client.post(f"/api/v1/articles/{slug}/views", json={}, **kwargs)
+
+
+def beacon(answer: Any) -> dict[str, Any]:
+    """A view beacon's JSON without its (random) ``page_view`` id, which must be there."""
+    data = dict(answer.json)
+    page_view = data.pop("page_view")
+    assert page_view is None or isinstance(page_view, str)
+    return data

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from engagement.extensions import redis_store
 from engagement.moods import MOOD_KEYS
 from engagement.rankings import core as rankings
+from engagement.store.keys import SOURCES
 from tests.conftest import PASSWORD, login, token
 from tests.helpers import GOOGLEBOT, react, reader_client, view
 
@@ -199,7 +200,16 @@ def test_exports(admin: FlaskClient, operator: Flask) -> None:
         "views",
         "reactions",
         *MOOD_KEYS,
+        "engaged_seconds",
+        "avg_engaged_seconds",
+        "scroll_depth",
+        "read_through",
+        "recirculation",
+        "sources",
     }
+    # The test client sends no referrer: every view came 直接.
+    assert data["articles"][0]["sources"] == dict.fromkeys(SOURCES, 0) | {"direct": 5}
+    assert "source_direct" in rows[0] and rows[0]["scroll_depth"] == ""
 
 
 def test_simulate_traffic_gives_the_site_shape(demo: Flask) -> None:

@@ -248,6 +248,7 @@ def test_openapi_document(demo: Flask) -> None:
     assert set(doc["paths"]) == {
         "/articles/{slug}/reactions",
         "/articles/{slug}/views",
+        "/articles/{slug}/pings",
         "/articles/{slug}/related",
         "/rankings",
     }

@@ -9,7 +9,7 @@ from ..moods import MOODS
 from ..rankings.core import WINDOW_LABELS
 from .blueprint import bp
 
-METRIC_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度"} | {
+METRIC_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度", "engaged": "专注时长"} | {
     m.key: m.label for m in MOODS
 }
 ACTIONS = {

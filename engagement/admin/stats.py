@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import abort, current_app, request
 
 from ..clock import now
 from ..extensions import db
@@ -24,16 +24,19 @@ from ..rankings import core as rankings
 from ..rankings.core import WINDOW_LABELS, Ranking
 from ..rankings.leaderboards import leaderboards
 from ..store import counters
-from ..store.keys import DAY, HOUR
+from ..store.keys import ATTENTION_METRICS, DAY, HOUR, LIFETIMES, SOURCES
 
 # The dashboard's windows: the rankings' three recent ones, and 90 days of SQL history.
 WINDOWS = {w: WINDOW_LABELS[w] for w in ("24h", "7d", "30d")} | {"90d": "90天"}
 REDIS_WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
-SORT_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度"} | {
+SORT_LABELS = {"views": "阅读", "reactions": "表态", "hot": "热度", "engaged": "专注时长"} | {
     m.key: m.label for m in MOODS
 }
 SORTS = tuple(SORT_LABELS)
-EXPORT_METRICS = ("views", "reactions", *MOOD_KEYS)
+COLUMNS = ("views", "reactions", *MOOD_KEYS)
+EXPORT_METRICS = (*COLUMNS, "engaged")
+# Read for the ``all`` scope whatever the export's (that is where they are kept).
+SITE_METRICS = ATTENTION_METRICS
 
 
 @dataclass
@@ -48,6 +51,9 @@ class Overview:
     labels: list[str] = field(default_factory=list)
     views_series: list[int] = field(default_factory=list)
     reactions_series: list[int] = field(default_factory=list)
+    # Attention of the window's Redis hours (90 days: of its last 30), admin/attention.py.
+    per_hour: list[dict[str, int]] = field(default_factory=list)
+    engaged_series: list[int] = field(default_factory=list)
 
 
 def _local(ts: float) -> datetime:
@@ -66,6 +72,7 @@ def overview(client: Any, window: str, scope: str = "all") -> Overview:
     current = math.floor(t / HOUR)
     hours = list(range(current - REDIS_WINDOWS.get(window, 24 * 30) + 1, current + 1))
     per_hour = counters.hourly_stats(client, hours, scope)
+    result.per_hour = per_hour
     views = [s.get("views_counted", 0) for s in per_hour]
     reactions = [sum(s.get(f"r_{m}", 0) for m in MOOD_KEYS) for s in per_hour]
     result.moods = {m: sum(s.get(f"r_{m}", 0) for s in per_hour) for m in MOOD_KEYS}
@@ -76,11 +83,16 @@ def overview(client: Any, window: str, scope: str = "all") -> Overview:
         fmt = "%H:00" if window == "24h" else "%m-%d %H时"
         result.labels = [_local(h * HOUR).strftime(fmt) for h in hours]
         result.views_series, result.reactions_series = views, reactions
+        result.engaged_series = [s.get("engaged", 0) for s in per_hour]
     else:
         days, by_day = _by_day(hours, views, reactions)
         result.labels = [_local(d * DAY).strftime("%m-%d") for d in days]
         result.views_series = [by_day[d][0] for d in days]
         result.reactions_series = [by_day[d][1] for d in days]
+        engaged: dict[int, int] = defaultdict(int)
+        for hour, s in zip(hours, per_hour, strict=True):
+            engaged[hour * HOUR // DAY] += s.get("engaged", 0)
+        result.engaged_series = [engaged[d] for d in days]
         if window == "30d":
             result.readers = counters.unique_readers(client, "d", days, scope)
         else:
@@ -129,6 +141,15 @@ def _prepend_history(result: Overview, first_redis_day: int, scope: str) -> None
     result.reactions_series = [by_date.get(d, zero)[1] for d in dates] + result.reactions_series
     for i, m in enumerate(MOOD_KEYS):
         result.moods[m] += sum(by_date.get(d, zero)[2 + i] for d in dates)
+
+
+def request_scope() -> tuple[str, str | None]:
+    """This request's ``category`` parameter as a scope (400 for an unknown one)."""
+    category = request.args.get("category") or None
+    scope = leaderboards().scope_for(category)
+    if scope is None:
+        abort(400, description="没有这个栏目。")
+    return scope, category
 
 
 def category_ids(scope: str) -> list[int]:
@@ -204,18 +225,20 @@ def excluded_articles(scope: str) -> list[Article]:
 def export_rows(client: Any, window: str, scope: str) -> list[dict[str, Any]]:
     """Per-article numbers of a window for CSV/JSON: every article with activity."""
     ranking_window = window if window in rankings.WINDOWS else "all"
-    wanted = [Ranking(ranking_window, metric, scope) for metric in EXPORT_METRICS]
+    wanted = [Ranking(ranking_window, metric, scope) for metric in EXPORT_METRICS] + [
+        Ranking(ranking_window, metric, "all") for metric in SITE_METRICS
+    ]
     # Like every ranking read, an export never builds a ranking itself: reading
     # marks them wanted, and a cold one is left to the refresher (bounded wait).
     cold = [r for r in wanted if not r.live and rankings.read(client, r, 1, now()) is None]
     for r in cold:
         leaderboards().refresher.request(r)
     per_metric: dict[str, dict[int, int]] = {}
-    for r, metric in zip(wanted, EXPORT_METRICS, strict=True):
-        per_metric[metric] = {
+    for r in wanted:
+        per_metric[r.metric] = {
             a: int(rankings.display_score(r, raw)) for a, raw in rankings.read_all(client, r)
         }
-    ids = set().union(*(m.keys() for m in per_metric.values()))
+    ids = set().union(*(per_metric[m].keys() for m in EXPORT_METRICS))
     articles = (
         {a.id: a for a in db.session.scalars(sa.select(Article).where(Article.id.in_(ids)))}
         if ids
@@ -229,8 +252,29 @@ def export_rows(client: Any, window: str, scope: str) -> list[dict[str, Any]]:
             "category": article.category.name,
             "published_at": article.published_at.isoformat(),
         }
-        for metric in EXPORT_METRICS:
+        for metric in COLUMNS:
             row[metric] = int(per_metric[metric].get(article_id, 0))
+        row.update(_attention_columns(article_id, row["views"], per_metric))
         rows.append(row)
     rows.sort(key=lambda r: (-r["views"], -r["reactions"], r["slug"]))
     return rows
+
+
+def _attention_columns(
+    article_id: int, views: int, per_metric: dict[str, dict[int, int]]
+) -> dict[str, Any]:
+    """stats.json's attention columns of one article (README, 注意力)."""
+
+    def get(metric: str) -> int:
+        return per_metric[metric].get(article_id, 0)
+
+    depth_views = get("depthn")
+    scale = LIFETIMES["DEPTH_SCALE"]
+    return {
+        "engaged_seconds": get("engaged"),
+        "avg_engaged_seconds": round(get("engaged") / views, 1) if views else None,
+        "scroll_depth": round(get("depth") / scale / depth_views, 4) if depth_views else None,
+        "read_through": round(get("through") / depth_views, 4) if depth_views else None,
+        "recirculation": round(get("recirc") / views, 4) if views else None,
+        "sources": {s: get(f"src_{s}") for s in SOURCES},
+    }

@@ -38,6 +38,7 @@ from ..rankings.leaderboards import choice_or_400, leaderboards
 from ..related import store as related
 from ..store import counters, keys
 from ..store.refs import ref_for
+from . import attention
 from .auth import current_operator
 from .blueprint import bp
 from .charts import line_chart
@@ -49,6 +50,7 @@ from .stats import (
     excluded_articles,
     export_rows,
     overview,
+    request_scope,
     top_articles,
 )
 
@@ -57,26 +59,19 @@ RANK_WINDOWS = {w: WINDOW_LABELS[w] for w in EXPORT_WINDOWS}
 PIN_RANKINGS = [f"{w}:{m}:all" for w in ("24h", "7d", "30d") for m in ("views", "hot")]
 
 
-def _scope() -> tuple[str, str | None]:
-    category = request.args.get("category") or None
-    scope = leaderboards().scope_for(category)
-    if scope is None:
-        abort(400, description="没有这个栏目。")
-    return scope, category
-
-
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     window = choice_or_400("window", "24h", WINDOWS)
     sort = choice_or_400("sort", "views", SORTS)
-    scope, category = _scope()
+    scope, category = request_scope()
     try:
         with redis_store.guard() as client:
             numbers = overview(client, window, scope)
             table = top_articles(client, window, sort, scope)
+            extra = attention.dashboard_context(client, numbers, category, scope)
         redis_down = False
     except RedisUnavailable:
-        numbers, table, redis_down = None, [], True
+        numbers, table, redis_down, extra = None, [], True, {}
     categories = list(
         db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
     )
@@ -109,6 +104,7 @@ def dashboard() -> ResponseReturnValue:
         excluded=excluded_articles(scope),
         moods=MOODS,
         redis_down=redis_down,
+        **extra,
     )
 
 
@@ -116,7 +112,7 @@ def dashboard() -> ResponseReturnValue:
 def overview_json() -> ResponseReturnValue:
     """The dashboard's numbers for scripts and other tools."""
     window = choice_or_400("window", "24h", WINDOWS)
-    scope, category = _scope()
+    scope, category = request_scope()
     try:
         with redis_store.guard() as client:
             numbers = overview(client, window, scope)
@@ -160,8 +156,9 @@ def article(slug: str) -> ResponseReturnValue:
                 r = Ranking(window, "views")
                 listed = [i.rank for i in boards.board(r).items if i.article_id == item.id]
                 ranks[window] = listed[0] if listed else boards.rank_for(r, item.id)
+            extra = attention.article_context(client, item.id, totals["views"])
     except RedisUnavailable:
-        totals, series, ranks = None, None, {}
+        totals, series, ranks, extra = None, None, {}, {}
     labels = [hour_label(h) for h in hours]
     chart = (
         line_chart(
@@ -188,6 +185,7 @@ def article(slug: str) -> ResponseReturnValue:
         pin_rankings=[(key, ranking_label(key)) for key in PIN_RANKINGS],
         rank_windows=RANK_WINDOWS,
         moods=MOODS,
+        **extra,
     )
 
 
@@ -291,7 +289,7 @@ def audit() -> ResponseReturnValue:
 
 def _export() -> tuple[str, list[dict[str, object]]]:
     window = choice_or_400("window", "24h", EXPORT_WINDOWS)
-    scope, _ = _scope()
+    scope, _ = request_scope()
     try:
         with redis_store.guard() as client:
             return window, export_rows(client, window, scope)
@@ -311,15 +309,24 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
+def _flat(row: dict[str, object]) -> dict[str, object]:
+    """A CSV row: the sources object as ``source_<class>`` columns, no value as ''."""
+    out = {k: ("" if v is None else v) for k, v in row.items() if k != "sources"}
+    for kind, n in dict(row.get("sources") or {}).items():  # type: ignore[call-overload]
+        out[f"source_{kind}"] = n
+    return out
+
+
 @bp.get("/stats.csv")
 def stats_csv() -> Response:
     window, rows = _export()
     out = io.StringIO()
     # A byte-order mark so that spreadsheet programs read the file as UTF-8.
     out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["slug"])
+    flat = [_flat(row) for row in rows]
+    writer = csv.DictWriter(out, fieldnames=list(flat[0]) if flat else ["slug"])
     writer.writeheader()
-    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in flat)
     response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="engagement-{window}.csv"'
     return response

@@ -1,7 +1,7 @@
 """The one path of reader events: a small WSGI application of its own.
 
-``POST /api/v1/articles/<slug>/views``, ``POST`` and ``DELETE …/reactions``
-and their CORS preflights are answered here and nowhere else; every other
+``POST /api/v1/articles/<slug>/views``, ``…/pings``, ``POST`` and ``DELETE
+…/reactions`` and their CORS preflights are answered here and nowhere else; every other
 request goes on to Flask. Each answer is one Redis round trip on one server.
 
 Why not a Flask view: these are the busiest requests the service has, and
@@ -29,29 +29,43 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import HTTP_STATUS_CODES, parse_cookie
 from werkzeug.wsgi import get_host
 
+from ..clock import now
 from ..extensions import RedisUnavailable, redis_store
-from ..metrics import observe_request
+from ..metrics import PINGS, child, observe_request
 from ..moods import MOOD_KEYS
 from ..params import whole_number
 from ..store import counters, refs
+from ..store.attention import Ping
+from ..store.keys import DAY
 from ..web.errors import ApiError, compact_json, json_error, limited
 from ..web.security import ALWAYS, NO_STORE, has_nul
-from . import events, origins, readers
+from . import events, origins, pings, readers
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-PATH = re.compile(r"/api/v1/articles/([^/]+)/(views|reactions)")
+PATH = re.compile(r"/api/v1/articles/([^/]+)/(views|pings|reactions)")
 MAX_BODY = 16 * 1024
 # The methods each URL answers here; the rest of a URL's methods are Flask's.
-HERE = {"views": ("POST", "OPTIONS"), "reactions": ("POST", "DELETE", "OPTIONS")}
-ALLOW = {"views": "OPTIONS, POST", "reactions": "DELETE, GET, HEAD, OPTIONS, POST"}
+HERE = {
+    "views": ("POST", "OPTIONS"),
+    "pings": ("POST", "OPTIONS"),
+    "reactions": ("POST", "DELETE", "OPTIONS"),
+}
+ALLOW = {
+    "views": "OPTIONS, POST",
+    "pings": "OPTIONS, POST",
+    "reactions": "DELETE, GET, HEAD, OPTIONS, POST",
+}
 # Labels in the request metrics, as the Flask views were named.
 ENDPOINTS = {
     ("views", "POST"): "api.post_view",
+    ("pings", "POST"): "api.post_ping",
     ("reactions", "POST"): "api.post_reaction",
     ("reactions", "DELETE"): "api.delete_reaction",
 }
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
+# The new-or-returning mark: the browser's own, a day's answer (pings.visitor).
+VISITOR_ATTRIBUTES = f"; Max-Age={(pings.VISITOR_DAYS + 1) * DAY}; HttpOnly; Path=/; SameSite=Lax"
 
 
 class Refused(Exception):
@@ -124,17 +138,20 @@ class IngestApp:
         agent = environ.get("HTTP_USER_AGENT", "")
         address = environ.get("REMOTE_ADDR") or "unknown"
         secret = self.config["SECRET_KEY"]
-        raw = parse_cookie(environ).get(readers.COOKIE) if "HTTP_COOKIE" in environ else None
-        reader, new = readers.identify(secret, raw, address, agent)
+        jar = parse_cookie(environ) if "HTTP_COOKIE" in environ else {}
+        reader, new = readers.identify(secret, jar.get(readers.COOKIE), address, agent)
         cookie = []
-        if new:
+        if new and what != "pings":
             secure = environ["wsgi.url_scheme"] == "https"
             cookie = [("Set-Cookie", readers.cookie_header(secret, reader, secure))]
-        if what == "views":
-            result = self.with_redis(
-                lambda client: events.count_view(client, ref, reader, agent, self.config)
+        if what == "pings":
+            event = self.ping(environ, body)
+            outcome = self.with_redis(
+                lambda client: events.ping(client, ref, reader, agent, self.config, event)
             )
-            return _no_store(202, events.view_body(slug, result), cookie)
+            return _no_store(202, events.ping_body(outcome), [])
+        if what == "views":
+            return self.view(environ, body, ref, slug, reader, agent, jar, cookie)
         mood = None if method == "DELETE" else self.mood(environ, body)
         limit = events.reaction_limit(self.config, address)
         try:
@@ -146,6 +163,61 @@ class IngestApp:
         except counters.RateLimited as exc:
             raise Refused(limited(exc.retry_after), cookie) from None
         return _no_store(200, events.reactions_body(slug, state), cookie)
+
+    def view(
+        self,
+        environ: dict[str, Any],
+        body: bytes,
+        ref: counters.ArticleRef,
+        slug: str,
+        reader: str,
+        agent: str,
+        jar: Any,
+        cookie: list[tuple[str, str]],
+    ) -> Answer:
+        """Count the view and open its page view, with where it came from."""
+        kind, seen = pings.visitor(jar.get(pings.VISITOR_COOKIE), int(now(self.config) // DAY))
+        if seen is not None:
+            cookie = [*cookie, ("Set-Cookie", f"{pings.VISITOR_COOKIE}={seen}{VISITOR_ATTRIBUTES}")]
+        arrival = pings.arrival(
+            self.json_body(environ, body, strict=False),
+            pings.new_page_view(),
+            origins.own_hosts(get_host(environ), self.config),
+            agent,
+            kind,
+        )
+        result, page_view = self.with_redis(
+            lambda client: events.count_view(client, ref, reader, agent, self.config, arrival)
+        )
+        return _no_store(202, events.view_body(slug, result, page_view), cookie)
+
+    def ping(self, environ: dict[str, Any], body: bytes) -> Ping:
+        """A ping's fields, strictly; sendBeacon's text/plain is JSON too."""
+        try:
+            return pings.parse_ping(self.json_body(environ, body, text=True))
+        except pings.BadPing as exc:
+            child(PINGS, "invalid").inc()
+            raise _error(400, "invalid_body", str(exc)) from None
+
+    def json_body(
+        self, environ: dict[str, Any], body: bytes, strict: bool = True, text: bool = False
+    ) -> Any:
+        """The body as JSON; not strict: None for anything that is not."""
+        mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+        json_type = mimetype == "application/json" or mimetype.endswith("+json")
+        if not json_type and not (text and mimetype == "text/plain"):
+            if not strict:
+                return None
+            raise _error(400, "invalid_body", "Send JSON with Content-Type: application/json.")
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            payload = None
+        if not isinstance(payload, dict):
+            if not strict:
+                return None
+            raise _error(400, "invalid_body", "The body must be a JSON object.")
+        return payload
 
     def check_host(self, environ: dict[str, Any]) -> None:
         trusted = self.config.get("TRUSTED_HOSTS")
@@ -188,16 +260,7 @@ class IngestApp:
         return ref
 
     def mood(self, environ: dict[str, Any], body: bytes) -> str:
-        mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
-        if mimetype != "application/json" and not mimetype.endswith("+json"):
-            raise _error(400, "invalid_body", "Send JSON with Content-Type: application/json.")
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            payload = None
-        if not isinstance(payload, dict):
-            raise _error(400, "invalid_body", "The body must be a JSON object.")
-        mood = payload.get("reaction")
+        mood = self.json_body(environ, body).get("reaction")
         if not isinstance(mood, str) or mood not in MOOD_KEYS:
             raise _error(
                 400, "unknown_reaction", f"'reaction' must be one of: {', '.join(MOOD_KEYS)}."
@@ -230,3 +293,4 @@ def init_app(app: Flask) -> None:
     """Put the ingest app in front of Flask; the URLs it answers stay buildable."""
     app.wsgi_app = IngestApp(app, app.wsgi_app)  # type: ignore[method-assign]
     app.add_url_rule("/api/v1/articles/<slug>/views", endpoint="ingest.view", build_only=True)
+    app.add_url_rule("/api/v1/articles/<slug>/pings", endpoint="ingest.ping", build_only=True)

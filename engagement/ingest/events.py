@@ -15,9 +15,10 @@ from typing import Any
 from limits import parse_many
 
 from ..clock import now
-from ..metrics import REACTIONS, VIEWS, child
-from ..store import counters
-from ..store.counters import ArticleRef, ReactionState, ViewResult
+from ..metrics import PINGS, REACTIONS, VIEWS, child
+from ..store import attention, counters
+from ..store.attention import Ping, PingResult
+from ..store.counters import NO_ARRIVAL, Arrival, ArticleRef, ReactionState, ViewResult
 from . import readers
 from .bots import is_bot
 
@@ -36,16 +37,35 @@ def reaction_limit(config: Mapping[str, Any], address: str) -> counters.RateLimi
 
 
 def count_view(
-    client: Any, ref: ArticleRef, reader: str, agent: str, config: Mapping[str, Any]
-) -> ViewResult:
-    """Count a view once per reader per window; a crawler's is only counted as dropped."""
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    agent: str,
+    config: Mapping[str, Any],
+    arrival: Arrival = NO_ARRIVAL,
+) -> tuple[ViewResult, str | None]:
+    """Count a view once per reader per window and open its page view (repeat
+    views get one too: their attention is real); a crawler's is only counted as
+    dropped. Returns the result and the page view's id (None for a crawler)."""
     if is_bot(agent):
         views = counters.record_dropped(client, "views_bot", now(config), ref)
         child(VIEWS, "bot").inc()
-        return ViewResult(counted=False, views=views)
+        return ViewResult(counted=False, views=views), None
     window = config["ENGAGEMENT_VIEW_WINDOW"]
-    result = counters.record_view(client, ref, reader, now(config), window)
+    result = counters.record_view(client, ref, reader, now(config), window, arrival)
     child(VIEWS, "counted" if result.counted else "repeat").inc()
+    return result, arrival.page_view or None
+
+
+def ping(
+    client: Any, ref: ArticleRef, reader: str, agent: str, config: Mapping[str, Any], event: Ping
+) -> PingResult:
+    """Credit one attention ping to its page view; a crawler's changes nothing."""
+    if is_bot(agent):
+        child(PINGS, "bot").inc()
+        return PingResult(outcome="bot", credited=0)
+    result = attention.record_ping(client, ref, reader, event, now(config))
+    child(PINGS, result.outcome).inc()
     return result
 
 
@@ -87,5 +107,14 @@ def reactions_body(slug: str, state: ReactionState) -> dict[str, Any]:
     return {"article": slug, "counts": state.counts, "total": state.total, "mine": state.mine}
 
 
-def view_body(slug: str, result: ViewResult) -> dict[str, Any]:
-    return {"article": slug, "counted": result.counted, "views": result.views}
+def view_body(slug: str, result: ViewResult, page_view: str | None = None) -> dict[str, Any]:
+    return {
+        "article": slug,
+        "counted": result.counted,
+        "views": result.views,
+        "page_view": page_view,
+    }
+
+
+def ping_body(result: PingResult) -> dict[str, Any]:
+    return {"outcome": result.outcome, "credited": result.credited}

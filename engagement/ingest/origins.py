@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,3 +41,26 @@ def cors_headers(origin: str | None, config: Mapping[str, Any]) -> list[tuple[st
     if not origin or not is_listed(origin, config):
         return []
     return [("Access-Control-Allow-Origin", origin), *CORS_HEADERS]
+
+
+def own_hosts(host: str, config: Mapping[str, Any]) -> frozenset[str]:
+    """Host names that make a referrer 站内: this request's host and the listed origins'."""
+    listed = config["ENGAGEMENT_ALLOWED_ORIGINS"]
+    return _hosts(host.rpartition(":")[0] if _has_port(host) else host, tuple(sorted(listed)))
+
+
+def _has_port(host: str) -> bool:
+    return ":" in host and not host.endswith("]")
+
+
+@functools.lru_cache(maxsize=64)
+def _hosts(host: str, listed: tuple[str, ...]) -> frozenset[str]:
+    names = {host.lower()}
+    for origin in listed:
+        try:
+            name = urlsplit(origin).hostname
+        except ValueError:
+            continue
+        if name:
+            names.add(name)
+    return frozenset(names)

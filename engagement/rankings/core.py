@@ -50,7 +50,8 @@ WINDOWS: dict[str, tuple[str, int] | None] = {
 # What every page, widget and the admin area call a window (the one table).
 WINDOW_LABELS = {"1h": "1小时", "24h": "24小时", "7d": "7天", "30d": "30天", "all": "全部"}
 WINDOW_SECONDS = {"1h": 3600, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
-METRICS: tuple[str, ...] = ("views", "reactions", "hot", *MOOD_KEYS)
+# ``engaged``: engaged seconds (the attention pings); ``hot`` does not use them.
+METRICS: tuple[str, ...] = ("views", "reactions", "hot", "engaged", *MOOD_KEYS)
 HOT_WEIGHTS = {"views": 1.0, "reactions": 5.0}
 HOT_SCALE = 1000.0  # hot scores are stored ×1000 so the tie fraction stays negligible
 MAX_ITEMS = 50

@@ -36,6 +36,26 @@ from .keys import (
 )
 from .scripts import scripts
 
+
+@dataclass(frozen=True)
+class Arrival:
+    """A view's attention part: the page view it opens (its id, made by the ingest
+    path), its traffic source and referring host, and this tab's previous page
+    view with the block and slot clicked there. Empty strings where unknown."""
+
+    page_view: str = ""
+    source: str = ""
+    host: str = ""
+    prev: str = ""
+    via: str = ""
+    visitor: str = ""
+
+    def args(self) -> list[str]:
+        return [self.page_view, self.source, self.host, self.prev, self.via, self.visitor]
+
+
+NO_ARRIVAL = Arrival()
+
 PUB_EPOCH = 946684800  # 2000-01-01T00:00:00Z
 PUB_SCALE = 2**27  # minutes: about 255 years fit below 1.0
 
@@ -136,12 +156,22 @@ class ReactionState:
 
 
 def queue_view(
-    client: Any, ref: ArticleRef, reader: str, now: float, window: int, pipe: Any = None
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    now: float,
+    window: int,
+    pipe: Any = None,
+    arrival: Arrival = NO_ARRIVAL,
 ) -> Any:
-    """Run (or, given a pipeline, queue) the view script; returns its raw reply."""
-    args = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
+    """Run (or, given a pipeline, queue) the view script; returns its raw reply.
+
+    ``arrival`` opens the page view its pings will name, with where it came from.
+    """
+    head = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
+    tail = arrival.args()
     return scripts(client).view.run(
-        counts_key(ref.id), args, lambda reply: [*args, reply[0]], pipe=pipe
+        counts_key(ref.id), [*head, "", *tail], lambda reply: [*head, reply[0], *tail], pipe=pipe
     )
 
 
@@ -194,9 +224,16 @@ def queue_reaction(
     )
 
 
-def record_view(client: Any, ref: ArticleRef, reader: str, now: float, window: int) -> ViewResult:
+def record_view(
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    now: float,
+    window: int,
+    arrival: Arrival = NO_ARRIVAL,
+) -> ViewResult:
     """Count one view unless this reader was counted within ``window`` seconds."""
-    counted, views = queue_view(client, ref, reader, now, window)
+    counted, views = queue_view(client, ref, reader, now, window, arrival=arrival)
     return ViewResult(counted=bool(counted), views=int(views))
 
 

@@ -26,11 +26,19 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:rv:<reader>``     list: the reader's last few counted articles (a day)
 ``eng:{rk}:res:<ranking>``   sorted set: a stored ranking (``res-meta``, ``res-gen``,
                              ``res-lock:<ranking>`` and ``wanted`` go with it)
+``eng:{rk}:pv:<page view>``  hash: one open page view's attention state (article,
+                             reader, last ping, sequence, engaged seconds, depth, …)
+``eng:{rk}:now`` / ``…:now:e``  sorted sets: ``<article>:<page view>`` -> last ping /
+                             last engaged ping (readers now; older than a minute trimmed)
+``eng:{rk}:rm:<minute>``     hash: page views seen that minute, per article and scope
+``eng:{rk}:at:<scope>:d:<n>`` hash: a day's attention numbers of a scope or an article
+                             (``a<id>``): sources, depth histogram, blocks, clicks
 ``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
                              current fixed window of the limit "n per s seconds"
 
-A metric is ``views``, ``reactions`` or a mood key; a scope is ``all`` or
-``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
+A metric is ``views``, ``reactions``, ``engaged`` (seconds) or a mood key, or one
+of the attention metrics kept for the ``all`` scope only (``ATTENTION_METRICS``);
+a scope is ``all`` or ``c<category id>``. Buckets expire, so ranking memory is bounded by traffic in
 the longest window, not by the age of the site.
 """
 
@@ -42,10 +50,25 @@ from ..moods import MOOD_KEYS
 
 PREFIX = "eng"
 RANK_TAG = "{rk}"
-METRICS: tuple[str, ...] = ("views", "reactions", *MOOD_KEYS)
+METRICS: tuple[str, ...] = ("views", "reactions", *MOOD_KEYS, "engaged")
 COUNTER_FIELDS: tuple[str, ...] = METRICS
+# Traffic-source classes of a page view (ingest/sources.py decides).
+SOURCES: tuple[str, ...] = ("search", "social", "aggregator", "internal", "external", "direct")
+# Per-article attention sums, bucketed like the rankings but for ``all`` only and
+# never written to SQL: the sum of depths (‰), the views that reported one, those
+# that reached the end, those followed by another article, and views by source.
+ATTENTION_METRICS: tuple[str, ...] = (
+    "depth",
+    "depthn",
+    "through",
+    "recirc",
+    *(f"src_{s}" for s in SOURCES),
+)
+# The blocks of ours whose viewable impressions and clicks are counted.
+BLOCKS: tuple[str, ...] = ("related", "rankings", "featured", "gallery", "hot", "widget")
 DAY = 86400
 HOUR = 3600
+MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,15 @@ LIFETIMES: dict[str, int] = {
     "COVIEW_KEEP": 100,  # an article's strongest co-read pairs kept
     "RECENT_SECONDS": DAY,  # a reader's recent articles: pairs within a day
     "RECENT_KEEP": 5,  # how many of them pair with the next view
+    "PAGEVIEW_SECONDS": 1800,  # a page view's attention state, from its last ping
+    "VIEW_DELAY": 1,  # the script's beacon waits 1 s visible: the first ping may cover it
+    "PING_MAX": 30,  # engaged seconds one ping may credit
+    "PAGEVIEW_MAX": 1800,  # engaged seconds one page view may collect
+    "NOW_SECONDS": 30,  # readers now: last ping younger than this
+    "NOW_KEEP": 60,  # page views trimmed from the readers-now sets after this
+    "MINUTES_KEEP": 31,  # minute-by-minute readers kept (minutes)
+    "ATTENTION_DAYS": 32,  # daily attention hashes
+    "DEPTH_SCALE": 1000,  # depth is sent and kept in thousandths
 }
 
 
@@ -151,6 +183,23 @@ def coview_key(article_id: int) -> str:
 
 def coview_degrees_key() -> str:
     return rank_prefix() + "co:deg"
+
+
+def pageview_key(page_view: str) -> str:
+    return f"{rank_prefix()}pv:{page_view}"
+
+
+def readers_now_key(engaged: bool = False) -> str:
+    return rank_prefix() + ("now:e" if engaged else "now")
+
+
+def minute_readers_key(minute: int) -> str:
+    return f"{rank_prefix()}rm:{minute}"
+
+
+def attention_key(scope: str, day: int) -> str:
+    """A day's attention hash of a scope (``all``, ``c<id>``) or an article (``a<id>``)."""
+    return f"{rank_prefix()}at:{scope}:d:{day}"
 
 
 def limit_key(client: str, amount: int, seconds: int) -> str:

@@ -33,7 +33,7 @@ def preamble() -> str:
     lines = [
         f"local GRAINS = {{{grains}}}",
         f"local GRAIN = {{{by_name}}}",
-        f"local DAY, HOUR = {keys.DAY}, {keys.HOUR}",
+        f"local DAY, HOUR, MINUTE = {keys.DAY}, {keys.HOUR}, {keys.MINUTE}",
         *(f"local {name} = {value}" for name, value in keys.LIFETIMES.items()),
     ]
     return "\n".join(lines) + "\n"
@@ -119,6 +119,20 @@ class Split:
         return reply
 
 
+class Ranked:
+    """A script whose keys all carry the rankings tag: one slot, one trip, anywhere."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.lane = lane(client)
+        self.script = client.register_script(preamble() + source("lib") + source(name))
+
+    def __call__(self, args: Sequence[Any]) -> Any:
+        route = [keys.pub_key()]
+        if self.lane is not None:
+            return self.lane.run_script(self.script, route, args)
+        return self.script(keys=route, args=args)
+
+
 class Scripts:
     """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
 
@@ -131,6 +145,7 @@ class Scripts:
         self.snapshot = client.register_script(source("snapshot"))
         self.limit = client.register_script(source("limit") + "return limited(1, ARGV[1])")
         self.build_ranking = client.register_script(source("build_ranking"))
+        self.ping = Ranked(client, "ping")
 
 
 _scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()

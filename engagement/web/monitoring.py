@@ -20,9 +20,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from ..clock import now
+from ..extensions import RedisUnavailable, db, redis_store
 from ..metrics import observe_request
 from ..models import FlushLog
+from ..store import attention
 
 bp = Blueprint("metrics", __name__)
 
@@ -47,6 +49,29 @@ class FlushLag:
         yield gauge
 
 
+class ReadersNow:
+    """Page views pinging in the last 30 seconds (engaged and all), read at scrape time."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Any:
+        gauge = GaugeMetricFamily(
+            "engagement_readers_now",
+            "Readers now: page views pinging in the last 30 s.",
+            labels=["kind"],
+        )
+        with self.app.app_context():
+            try:
+                with redis_store.guard() as client:
+                    present = attention.readers_now(client, now())
+            except RedisUnavailable:
+                return
+        gauge.add_metric(["all"], sum(p.readers for p in present.values()))
+        gauge.add_metric(["engaged"], sum(p.engaged for p in present.values()))
+        yield gauge
+
+
 def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
@@ -67,7 +92,9 @@ def metrics() -> Response:
         return response
     registry = _registry()
     registry_with_lag = CollectorRegistry()
-    registry_with_lag.register(FlushLag(current_app._get_current_object()))  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    registry_with_lag.register(FlushLag(app))
+    registry_with_lag.register(ReadersNow(app))
     body = generate_latest(registry) + generate_latest(registry_with_lag)
     # CONTENT_TYPE_LATEST names its charset already; as a mimetype werkzeug adds another.
     response = Response(body, content_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ from typing import Any
 from ..importer import SLUG_PATTERN
 from ..moods import MOOD_KEYS
 from ..rankings.core import MAX_ITEMS, METRICS, WINDOWS
+from ..store.keys import BLOCKS
 
 SLUG = {
     "name": "slug",
@@ -51,6 +52,41 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
         "schema": schema,
         "description": description,
     }
+
+
+BLOCK_OR_SLOT = {"type": "string", "pattern": "^(" + "|".join(BLOCKS) + ")(:[1-9][0-9]?)?$"}
+ATTENTION_SCHEMAS: dict[str, Any] = {
+    "Arrival": {
+        "type": "object",
+        "properties": {
+            "referrer": {"type": "string"},
+            "utm_source": {"type": "string"},
+            "utm_medium": {"type": "string"},
+            "prev": {"type": "string"},
+            "via": {"type": "string"},
+        },
+    },
+    "Ping": {
+        "type": "object",
+        "required": ["page_view", "seq"],
+        "properties": {
+            "page_view": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,32}$"},
+            "seq": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "engaged": {"type": "number", "minimum": 0, "maximum": 3600},
+            "depth": {"type": "number", "minimum": 0, "maximum": 1},
+            "hidden": {"type": "boolean"},
+            "seen": {"type": "array", "maxItems": 64, "items": BLOCK_OR_SLOT},
+        },
+    },
+    "PingResult": {
+        "type": "object",
+        "required": ["outcome", "credited"],
+        "properties": {
+            "outcome": {"enum": ["ok", "capped", "unknown", "stale", "bot"]},
+            "credited": {"type": "integer", "minimum": 0},
+        },
+    },
+}
 
 
 @functools.cache
@@ -161,8 +197,36 @@ def spec() -> dict[str, Any]:
                 "post": {
                     "operationId": "recordView",
                     "summary": "Record a page view (repeats within the window and bots count 0).",
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Arrival"}}
+                        },
+                    },
                     "responses": {
                         "202": _ok("Recorded (or deliberately not counted).", "View"),
+                        **COMMON_ERRORS,
+                        **WRITE_ERRORS,
+                    },
+                },
+            },
+            "/articles/{slug}/pings": {
+                "parameters": [SLUG],
+                "post": {
+                    "operationId": "recordPing",
+                    "summary": "An attention ping: engaged time, depth, blocks seen.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            t: {"schema": {"$ref": "#/components/schemas/Ping"}}
+                            for t in ("application/json", "text/plain")
+                        },
+                    },
+                    "responses": {
+                        "202": _ok(
+                            "Applied, capped, or refused as unknown or stale.", "PingResult"
+                        ),
+                        "400": _error("A field that does not fit (`invalid_body`)."),
                         **COMMON_ERRORS,
                         **WRITE_ERRORS,
                     },
@@ -201,8 +265,10 @@ def spec() -> dict[str, Any]:
                         "article": {"type": "string"},
                         "counted": {"type": "boolean"},
                         "views": {"type": "integer", "minimum": 0},
+                        "page_view": {"type": ["string", "null"]},
                     },
                 },
+                **ATTENTION_SCHEMAS,
                 "Ranking": {
                     "type": "object",
                     "required": ["window", "metric", "category", "generated_at", "items"],

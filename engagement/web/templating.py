@@ -20,6 +20,18 @@ def iso_time(value: datetime | None) -> str:
     return "" if value is None else value.isoformat()
 
 
+def duration(seconds: int | float) -> str:
+    """Engaged time for people: 45秒, 12分30秒, 3小时5分."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}小时{minutes}分"
+    if minutes:
+        return f"{minutes}分{secs}秒"
+    return f"{secs}秒"
+
+
 def page_url(page: int) -> str:
     """The current path with another ``page`` query value.
 
@@ -34,6 +46,7 @@ def page_url(page: int) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(iso_time, "iso_time")
+    app.add_template_filter(duration, "duration")
     app.add_template_global(page_url, "page_url")
 
     @app.context_processor

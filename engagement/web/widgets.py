@@ -23,9 +23,12 @@ bp = Blueprint("widgets", __name__, url_prefix="/widgets")
 
 THEMES = ("light", "dark")
 TARGETS = ("_blank", "_self", "_parent", "_top")
-TITLES = {"views": "新闻排行", "reactions": "心情最多", "hot": "热门文章"} | {
-    m.key: f"最多{m.label}" for m in MOODS
-}
+TITLES = {
+    "views": "新闻排行",
+    "reactions": "心情最多",
+    "hot": "热门文章",
+    "engaged": "最受关注",
+} | {m.key: f"最多{m.label}" for m in MOODS}
 
 
 def freshness(generated_at: float) -> str:
@@ -40,7 +43,7 @@ def freshness(generated_at: float) -> str:
 
 # What a reader sees next to each item: a count with its unit, never the
 # internal ``hot`` score.
-UNITS = {"views": "阅读", "reactions": "表态"} | {m.key: "人" for m in MOODS}
+UNITS = {"views": "阅读", "reactions": "表态", "engaged": "秒"} | {m.key: "人" for m in MOODS}
 # A bad parameter, in the widget's own small frame and in Chinese.
 PROBLEMS = {
     "theme": "主题（theme）",

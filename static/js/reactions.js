@@ -1,4 +1,4 @@
-// The reaction bar and the view beacon. The HTML works without this file
+// The reaction bar (the view beacon and the pings are attention.js). The HTML works without this file
 // (plain forms); with it, counts update in place and the reader's own mood is
 // highlighted. Nothing here depends on a token inside the (cacheable) page.
 (function () {
@@ -6,8 +6,6 @@
   var bar = document.querySelector(".reactions[data-article]");
   if (!bar || !window.fetch) return;
   var api = bar.getAttribute("data-api");
-  var viewsApi = bar.getAttribute("data-views-api");
-  var VISIBLE_MS = 1000;
 
   function render(state) {
     var total = state.total || 0;
@@ -67,44 +65,4 @@
   });
 
   request("GET").then(render).catch(function () { /* keep what the page showed */ });
-
-  // One view per page load, sent once the page has been visible for a moment,
-  // so prerendered or background tabs are not counted.
-  var sent = false;
-  var visibleFor = 0;
-  var since = null;
-  var timer = null;
-
-  function sendView() {
-    if (sent) return;
-    sent = true;
-    document.removeEventListener("visibilitychange", onVisibility);
-    fetch(viewsApi, {
-      method: "POST",
-      credentials: "same-origin",
-      keepalive: true,
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: "{}"
-    }).then(function (response) { return response.json(); }).then(function (data) {
-      var views = document.querySelector(".views");
-      if (views && typeof data.views === "number") {
-        views.querySelector(".views-count").textContent = String(data.views);
-        views.hidden = false;
-      }
-    }).catch(function () { /* counting is best effort for the reader */ });
-  }
-
-  function onVisibility() {
-    if (document.visibilityState === "visible") {
-      since = Date.now();
-      timer = setTimeout(sendView, Math.max(0, VISIBLE_MS - visibleFor));
-    } else {
-      if (since !== null) visibleFor += Date.now() - since;
-      since = null;
-      clearTimeout(timer);
-    }
-  }
-
-  document.addEventListener("visibilitychange", onVisibility);
-  onVisibility();
 })();

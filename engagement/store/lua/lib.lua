@@ -13,7 +13,8 @@ local function article_prefix(id)
   return P .. ':{a' .. id .. '}:'
 end
 
-local function bump(id, metric, scopes, ts, delta, frac)
+-- ``durable`` false: kept in Redis only (the attention sums), not queued for SQL.
+local function bump(id, metric, scopes, ts, delta, frac, durable)
   for _, g in ipairs(GRAINS) do
     local n = math.floor(ts / g[2])
     local expires = (n + g[3] + 1) * g[2]
@@ -38,21 +39,53 @@ local function bump(id, metric, scopes, ts, delta, frac)
       redis.call('ZREM', key, id)
     end
   end
-  local field = id .. ':' .. math.floor(ts / DAY) .. ':' .. metric
-  redis.call('HINCRBY', RK .. 'pending', field, delta)
+  if durable ~= false then
+    local field = id .. ':' .. math.floor(ts / DAY) .. ':' .. metric
+    redis.call('HINCRBY', RK .. 'pending', field, delta)
+  end
 end
 
 -- Traffic numbers per hour: the site's (``st:h:<n>``, and all-time) and each
 -- category's above the article (``st:c<id>:h:<n>``) for the dashboard's filter.
-local function stat(now, field, scopes)
+-- ``delta`` defaults to 1; the attention numbers pass ``hourly_only``.
+local function stat(now, field, scopes, delta, hourly_only)
   local hour = math.floor(now / HOUR)
-  redis.call('HINCRBY', RK .. 'st:total', field, 1)
+  delta = delta or 1
+  if not hourly_only then redis.call('HINCRBY', RK .. 'st:total', field, delta) end
   for _, scope in ipairs(scopes) do
     local key = RK .. 'st:' .. (scope == 'all' and '' or scope .. ':') .. 'h:' .. hour
-    if redis.call('HINCRBY', key, field, 1) == 1 then
+    if redis.call('HINCRBY', key, field, delta) == delta then
       redis.call('EXPIREAT', key, (hour + STATS_HOURS) * HOUR)
     end
   end
+end
+
+-- An article's attention numbers of one UTC day (sources, depth histogram, blocks).
+local function attend(id, day, field, delta)
+  local key = RK .. 'at:a' .. id .. ':d:' .. day
+  if redis.call('HINCRBY', key, field, delta) == delta then
+    redis.call('EXPIREAT', key, (day + ATTENTION_DAYS) * DAY)
+  end
+end
+
+-- Readers now and the minute's readers: a page view is present at ``now``.
+-- ``seen_minute`` is the minute it was last counted in (nil: never).
+local function present(id, pv, now, engaged, scopes, seen_minute)
+  local member = id .. ':' .. pv
+  for _, suffix in ipairs(engaged and {'now', 'now:e'} or {'now'}) do
+    redis.call('ZADD', RK .. suffix, now, member)
+  end
+  for _, suffix in ipairs({'now', 'now:e'}) do
+    redis.call('ZREMRANGEBYSCORE', RK .. suffix, '-inf', now - NOW_KEEP)
+  end
+  local minute = math.floor(now / MINUTE)
+  if seen_minute == minute then return end
+  redis.call('HSET', RK .. 'pv:' .. pv, 'm', minute)
+  local key = RK .. 'rm:' .. minute
+  if redis.call('HINCRBY', key, 'a' .. id, 1) == 1 then
+    redis.call('EXPIREAT', key, (minute + MINUTES_KEEP + 1) * MINUTE)
+  end
+  for _, scope in ipairs(scopes) do redis.call('HINCRBY', key, scope, 1) end
 end
 
 -- Distinct readers per hour and per day, of the site and of each category.

@@ -2,7 +2,11 @@
 -- unique readers, every bucket, the all-time rankings, co-reads and the traffic
 -- numbers (rankings half).
 -- ARGV: prefix, article id, reader, now, view window, scopes (comma separated),
---       publication fraction; the cluster rankings script gets ``counted`` too.
+--       publication fraction, counted (the cluster rankings script's; '' else),
+--       then the attention part ('' where absent): the new page view's id, its
+--       traffic source and referring host, the previous page view of this tab,
+--       the block and slot clicked there ("related:2"), the visitor ("new",
+--       "returning").
 -- Returns {counted, all-time views}.
 -- :: article
 -- The time of the last counted view is compared with ``now`` (not left to the
@@ -25,9 +29,57 @@ local function view_article()
 end
 
 -- :: rank
+-- The page view this beacon opens: what its pings are checked against.
+local function open_page_view(id, reader, now, counted, scopes)
+  local pv = ARGV[9]
+  if pv == '' then return end
+  local key = RK .. 'pv:' .. pv
+  -- The page was visible for VIEW_DELAY before its beacon: the first ping may credit that.
+  redis.call('HSET', key, 'a', id, 'r', reader, 'l', now - VIEW_DELAY, 'q', 0, 'e', 0, 'k', 0,
+    'c', counted, 's', ARGV[6], 'f', ARGV[7], 'o', math.floor(now / DAY))
+  redis.call('EXPIRE', key, PAGEVIEW_SECONDS)
+  present(id, pv, now, false, scopes, nil)
+end
+
+-- Where the reader came from (counted views only) and, when this tab's previous
+-- page view was the same reader's on another article, that it recirculated and
+-- which of our blocks sent them (a block without a page view: the site's only).
+local function arrival(id, reader, now, counted, scopes)
+  local source, host, prev, via = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+  local day = math.floor(now / DAY)
+  if counted == 1 and source ~= '' then
+    bump(id, 'src_' .. source, {'all'}, now, 1, ARGV[7], false)
+    stat(now, 'src_' .. source, scopes, 1, true)
+    attend(id, day, 'src:' .. source, 1)
+    if host ~= '' then stat(now, 'host:' .. host, {'all'}, 1, true) end
+  end
+  if counted == 1 and ARGV[14] ~= '' then stat(now, 'visit_' .. ARGV[14], scopes, 1, true) end
+  local from_scopes, from_article = {'all'}, nil
+  if prev ~= '' then
+    local key = RK .. 'pv:' .. prev
+    local p = redis.call('HMGET', key, 'a', 'r', 'n', 's', 'c', 'f')
+    if not p[1] or p[2] ~= reader or p[1] == id or p[3] then return end
+    redis.call('HSET', key, 'n', id)
+    from_scopes, from_article = split(p[4], ','), p[1]
+    if p[5] == '1' then
+      bump(p[1], 'recirc', {'all'}, now, 1, p[6], false)
+      stat(now, 'recirc', from_scopes, 1, true)
+    end
+  end
+  if via ~= '' then
+    local block = split(via, ':')[1]
+    for _, field in ipairs({'b:' .. block .. ':c', 'b:' .. via .. ':c'}) do
+      stat(now, field, from_scopes, 1, true)
+      if from_article then attend(from_article, day, field, 1) end
+    end
+  end
+end
+
 local function view_rank(counted)
   local id, reader, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
   local scopes = split(ARGV[6], ',')
+  open_page_view(id, reader, now, counted, scopes)
+  arrival(id, reader, now, counted, scopes)
   if counted == 0 then
     stat(now, 'views_repeat', scopes)
     return

@@ -1,0 +1,236 @@
+"""Attention on the ingest path: page views, pings, the caps, forged pings,
+traffic sources, recirculation and block clicks (HTTP, real Redis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from engagement.ingest import sources
+from engagement.store import attention, keys
+from tests.conftest import Clock
+from tests.helpers import GOOGLEBOT, reader_client
+
+SLUG = "kashi-orchard-cooperative"
+OTHER = "urumqi-night-market"
+
+
+def open_view(client: Any, slug: str = SLUG, **body: Any) -> dict[str, Any]:
+    response = client.post(f"/api/v1/articles/{slug}/views", json=body)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def ping(client: Any, page_view: str, slug: str = SLUG, **fields: Any) -> Any:
+    return client.post(
+        f"/api/v1/articles/{slug}/pings",
+        data=__import__("json").dumps({"page_view": page_view, **fields}),
+        content_type="text/plain",
+    )
+
+
+def score(redis_client: Any, metric: str, article_id: int) -> float:
+    # All-time scores carry the publication fraction (ties): the count is the floor.
+    return float(int(float(redis_client.zscore(keys.total_key(metric, "all"), article_id) or 0)))
+
+
+def article_id(app: Flask, slug: str = SLUG) -> int:
+    from engagement.store import refs
+
+    with app.app_context():
+        ref = refs.lookup(slug)
+        assert ref is not None
+        return ref.id
+
+
+@pytest.fixture
+def reader(demo: Flask, clock: Clock) -> Any:
+    return reader_client(demo)
+
+
+def test_a_view_opens_a_page_view_whose_pings_credit_engaged_time(
+    demo: Flask, clock: Clock, reader: Any, redis_client: Any
+) -> None:
+    page_view = open_view(reader)["page_view"]
+    assert isinstance(page_view, str) and len(page_view) >= 16
+    clock.advance(12)
+    response = ping(reader, page_view, seq=1, engaged=12, depth=0.4)
+    assert response.status_code == 202
+    assert response.get_json() == {"outcome": "ok", "credited": 12}
+    clock.advance(12)
+    assert ping(reader, page_view, seq=2, engaged=5.5).get_json()["credited"] == 5
+    clock.advance(12)
+    assert ping(reader, page_view, seq=3, engaged=0.5).get_json()["credited"] == 1
+    assert score(redis_client, "engaged", article_id(demo)) == 18
+
+
+def test_forged_pings_change_nothing_or_are_capped(
+    demo: Flask, clock: Clock, reader: Any, redis_client: Any
+) -> None:
+    page_view = open_view(reader)["page_view"]
+    clock.advance(10)
+    # More than the time since the previous ping (the first: since a second
+    # before the beacon, which waits for the page to be visible that long).
+    assert ping(reader, page_view, seq=1, engaged=600).get_json() == {
+        "outcome": "capped",
+        "credited": 11,
+    }
+    # A replay and an out-of-order ping change nothing.
+    clock.advance(20)
+    assert ping(reader, page_view, seq=1, engaged=20).get_json()["outcome"] == "stale"
+    # Never more than 30 s in one ping.
+    clock.advance(100)
+    assert ping(reader, page_view, seq=5, engaged=100).get_json() == {
+        "outcome": "capped",
+        "credited": 30,
+    }
+    # An unknown page view, another article's, another reader's.
+    assert ping(reader, "x" * 22, seq=9, engaged=5).get_json()["outcome"] == "unknown"
+    assert ping(reader, page_view, OTHER, seq=9, engaged=5).get_json()["outcome"] == "unknown"
+    stranger = reader_client(demo, address="203.0.113.9")
+    assert ping(stranger, page_view, seq=9, engaged=5).get_json()["outcome"] == "unknown"
+    assert score(redis_client, "engaged", article_id(demo)) == 41
+    # And a crawler's ping is nobody's.
+    bot = reader_client(demo, agent=GOOGLEBOT)
+    assert ping(bot, page_view, seq=10, engaged=5).get_json()["outcome"] == "bot"
+
+
+def test_a_page_view_collects_at_most_thirty_minutes(
+    demo: Flask, clock: Clock, reader: Any, redis_client: Any
+) -> None:
+    page_view = open_view(reader)["page_view"]
+    for seq in range(1, 80):
+        clock.advance(30)
+        ping(reader, page_view, seq=seq, engaged=30)
+    assert score(redis_client, "engaged", article_id(demo)) == 1800
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"seq": 1}, "page_view"),
+        ({"page_view": "short", "seq": 1}, "page_view"),
+        ({"page_view": "a" * 22, "seq": 0}, "seq"),
+        ({"page_view": "a" * 22, "seq": True}, "seq"),
+        ({"page_view": "a" * 22, "seq": 1, "engaged": -1}, "engaged"),
+        ({"page_view": "a" * 22, "seq": 1, "engaged": "5"}, "engaged"),
+        ({"page_view": "a" * 22, "seq": 1, "depth": 1.5}, "depth"),
+        ({"page_view": "a" * 22, "seq": 1, "hidden": "yes"}, "hidden"),
+        ({"page_view": "a" * 22, "seq": 1, "seen": ["sidebar"]}, "seen"),
+        ({"page_view": "a" * 22, "seq": 1, "seen": "related"}, "seen"),
+    ],
+)
+def test_a_bad_ping_is_a_400_naming_the_field(
+    reader: Any, body: dict[str, Any], message: str
+) -> None:
+    response = reader.post(f"/api/v1/articles/{SLUG}/pings", json=body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_body" and message in error["message"]
+
+
+def test_a_ping_that_is_not_json_is_a_400(reader: Any) -> None:
+    response = reader.post(f"/api/v1/articles/{SLUG}/pings", data="{", content_type="text/plain")
+    assert response.status_code == 400
+    assert reader.post("/api/v1/articles/nope/pings", json={}).status_code == 404
+
+
+def test_readers_now_come_and_go(demo: Flask, clock: Clock, reader: Any, redis_client: Any) -> None:
+    first = open_view(reader)["page_view"]
+    second = open_view(reader_client(demo, address="198.51.100.8"))["page_view"]
+    with demo.app_context():
+        from engagement.extensions import redis_store
+
+        client = redis_store.client
+        now = attention.readers_now(client, clock())
+        assert now[article_id(demo)].readers == 2
+        clock.advance(10)
+        ping(reader, first, seq=1, engaged=10)
+        now = attention.readers_now(client, clock())
+        assert (now[article_id(demo)].readers, now[article_id(demo)].engaged) == (2, 1)
+        # A hidden page leaves at once; a page that stops pinging after 30 s.
+        ping(reader, first, seq=2, hidden=True)
+        assert attention.readers_now(client, clock())[article_id(demo)].readers == 1
+        clock.advance(31)
+        assert attention.readers_now(client, clock()) == {}
+        assert second
+
+
+def test_depth_read_through_and_the_histogram(
+    demo: Flask, clock: Clock, reader: Any, redis_client: Any
+) -> None:
+    page_view = open_view(reader)["page_view"]
+    clock.advance(5)
+    ping(reader, page_view, seq=1, depth=0.35)
+    clock.advance(5)
+    ping(reader, page_view, seq=2, depth=0.2)  # depth never goes back
+    clock.advance(5)
+    ping(reader, page_view, seq=3, depth=1)
+    aid = article_id(demo)
+    assert score(redis_client, "depth", aid) == 1000
+    assert score(redis_client, "depthn", aid) == 1
+    assert score(redis_client, "through", aid) == 1
+    with demo.app_context():
+        from engagement.extensions import redis_store
+
+        days = attention.recent_days(clock(), 1)
+        numbers = attention.article_days(redis_store.client, aid, days)
+    assert numbers.get("dep:3", 0) == 0 and numbers["dep:10"] == 1
+
+
+def test_sources_recirculation_and_block_clicks(
+    demo: Flask, clock: Clock, reader: Any, redis_client: Any
+) -> None:
+    first = open_view(reader, referrer="https://www.baidu.com/s?wd=%E6%96%B0%E7%96%86")
+    clock.advance(40)
+    second = open_view(
+        reader,
+        OTHER,
+        referrer=f"http://localhost/articles/{SLUG}",
+        prev=first["page_view"],
+        via="related:2",
+    )
+    assert second["counted"]
+    aid, other = article_id(demo), article_id(demo, OTHER)
+    assert score(redis_client, "src_search", aid) == 1
+    assert score(redis_client, "src_internal", other) == 1
+    assert score(redis_client, "recirc", aid) == 1
+    # The same previous page view recirculates once.
+    open_view(reader, "kanas-winter-tourism", prev=first["page_view"], via="related:3")
+    assert score(redis_client, "recirc", aid) == 1
+    hour = int(clock() // 3600)
+    stats = redis_client.hgetall(keys.stats_key(hour))
+    assert stats["b:related:2:c"] == "1" and stats["b:related:c"] == "1"
+    assert "b:related:3:c" not in stats
+    assert stats["host:www.baidu.com"] == "1"
+
+
+@pytest.mark.parametrize(
+    "referrer, utm, agent, expected",
+    [
+        ("https://www.baidu.com/link?url=x", "", "", "search"),
+        ("https://m.sm.cn/s?q=1", "", "", "search"),
+        ("https://www.google.com.hk/", "", "", "search"),
+        ("https://cn.bing.com/search?q=x", "", "", "search"),
+        ("https://mp.weixin.qq.com/s/abc", "", "", "social"),
+        ("https://weibo.com/123", "", "", "social"),
+        ("http://t.cn/AbC", "", "", "social"),
+        ("https://www.zhihu.com/question/1", "", "", "social"),
+        ("https://tieba.baidu.com/p/1", "", "", "social"),
+        ("https://m.toutiao.com/i1/", "", "", "aggregator"),
+        ("https://news.google.com/", "", "", "aggregator"),
+        ("https://example.org/page", "", "", "external"),
+        ("https://news.example.com/a", "", "", "internal"),
+        ("", "", "", "direct"),
+        ("", "", "Mozilla/5.0 (iPhone) MicroMessenger/8.0.47", "social"),
+        ("", "wechat", "", "social"),
+        ("https://example.org/", "toutiao", "", "aggregator"),
+        ("javascript:alert(1)", "", "", "direct"),
+    ],
+)
+def test_traffic_sources(referrer: str, utm: str, agent: str, expected: str) -> None:
+    kind, host = sources.classify(referrer, utm, "", frozenset({"news.example.com"}), agent)
+    assert kind == expected
+    assert "/" not in host and "?" not in host
