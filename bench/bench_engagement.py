@@ -49,11 +49,32 @@ SLUG = "kashi-orchard-cooperative"
 SCRIPT_INNER = set(
     "get set hget hset hdel hincrby zincrby zrem expireat pfadd exists rename sadd hsetnx "
     "incrby pexpire expire incr ttl pttl zadd lpush lrange lrem ltrim zremrangebyrank "
-    "zunionstore zinterstore del".split()
+    "zunionstore zinterstore del hmget zremrangebyscore".split()
 )
 
 
+AGENT = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36"
+PAGE_VIEWS = 250  # open page views the ping scenario cycles through, one reader each
 WRK_SCRIPTS = {
+    "ping": """
+        wrk.method = "POST"
+        wrk.headers["Content-Type"] = "text/plain"  -- as sendBeacon sends it
+        wrk.headers["Origin"] = "{origin}"
+        local views = {page_views}
+        local seq = {}
+        counter = 0
+        request = function()
+          counter = counter + 1
+          local i = counter % #views + 1
+          seq[i] = (seq[i] or {offset}) + 1
+          -- The reader that opened the page view: its address (and our User-Agent).
+          wrk.headers["X-Forwarded-For"] = "198.19.1." .. i
+          wrk.body = string.format(
+            '{"page_view": "%s", "seq": %d, "engaged": 0.5, "depth": 0.4, "seen": []}',
+            views[i], seq[i])
+          return wrk.format()
+        end
+    """,
     "new_reader_view": """
         wrk.method = "POST"
         wrk.body = "{}"
@@ -84,7 +105,12 @@ WRK_SCRIPTS = {
 
 
 def run_wrk(
-    url: str, seconds: int, connections: int, script: str | None, cpu: str | None
+    url: str,
+    seconds: int,
+    connections: int,
+    script: str | None,
+    cpu: str | None,
+    substitutions: dict[str, str] | None = None,
 ) -> dict[str, float]:
     command = [
         "wrk",
@@ -93,12 +119,15 @@ def run_wrk(
         f"-d{seconds}s",
         "--latency",
         "-H",
-        "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36",
+        f"User-Agent: {AGENT}",
     ]
     if script:
         path = Path(tempfile.mkstemp(suffix=".lua")[1])
         origin = "/".join(url.split("/")[:3])  # the site's own, as its pages send
-        path.write_text(textwrap.dedent(script).replace("{origin}", origin))
+        text = textwrap.dedent(script).replace("{origin}", origin)
+        for name, value in (substitutions or {}).items():
+            text = text.replace("{" + name + "}", value)
+        path.write_text(text)
         command += ["-s", str(path)]
     if cpu is not None:
         command = ["taskset", "-c", cpu, *command]
@@ -123,6 +152,46 @@ def run_wrk(
         "non2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": errors.group(0) if errors else "",
     }
+
+
+MEMORY_READERS = 2000
+
+
+def open_page_views(base: str, redis_port: int, cluster: bool) -> tuple[str, float | None]:
+    """Page views for the ping scenario (a Lua table of their ids), and Redis's
+    memory per open page view, measured over MEMORY_READERS more (one server)."""
+
+    def beacon(address: str) -> str:
+        request = urllib.request.Request(
+            base + f"/api/v1/articles/{SLUG}/views",
+            data=b"{}",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": AGENT,
+                "X-Forwarded-For": address,
+                "Origin": base,
+            },
+        )
+        return str(json.load(urllib.request.urlopen(request))["page_view"])
+
+    ids = [beacon(f"198.19.1.{i}") for i in range(1, PAGE_VIEWS + 1)]
+    table = "{" + ", ".join(f'"{i}"' for i in ids) + "}"
+    if cluster:
+        return table, None
+
+    def used() -> int:
+        out = subprocess.run(
+            ["redis-cli", "-p", str(redis_port), "info", "memory"], capture_output=True, text=True
+        ).stdout
+        return int(re.search(r"used_memory:(\d+)", out).group(1))  # type: ignore[union-attr]
+
+    # Repeat views of one reader each: the page view is all that is new.
+    for i in range(MEMORY_READERS):
+        beacon(f"198.19.{2 + i // 250}.{i % 250 + 1}")
+    before = used()
+    for i in range(MEMORY_READERS):
+        beacon(f"198.19.{2 + i // 250}.{i % 250 + 1}")
+    return table, (used() - before) / MEMORY_READERS
 
 
 def commandstats(ports: list[int]) -> dict[str, int]:
@@ -215,14 +284,24 @@ def main() -> None:
                 "new_reader_view",
             ),
             ("reaction switch", base + f"/api/v1/articles/{SLUG}/reactions", "reaction_switch"),
+            ("attention ping", base + f"/api/v1/articles/{SLUG}/pings", "ping"),
             ("ranking read (24h, top 10)", base + "/api/v1/rankings?window=24h&limit=10", None),
             ("article page", base + f"/articles/{SLUG}", None),
         ]
+        page_views, memory = open_page_views(base, redis_ports[0], args.redis_cluster)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in scenarios}
+        wrk_runs = 0
+
+        def values() -> dict[str, str]:
+            # Each wrk run starts its pings' sequence numbers above the last run's.
+            nonlocal wrk_runs
+            wrk_runs += 1
+            return {"page_views": page_views, "offset": str(wrk_runs * 5000)}
+
         for _ in range(args.rounds):
             for name, url, script in scenarios:
                 lua = WRK_SCRIPTS.get(script or "")
-                run_wrk(url, 1, args.connections, lua, load_cpu)  # warm-up
+                run_wrk(url, 1, args.connections, lua, load_cpu, values())  # warm-up
                 # Round trips as counted by the app server that answers this URL.
                 counter = base + "/bench/roundtrips"
                 before = json.load(urllib.request.urlopen(counter))["sent"]
@@ -230,7 +309,7 @@ def main() -> None:
                     subprocess.run(
                         ["redis-cli", "-p", str(port), "config", "resetstat"], capture_output=True
                     )
-                result = run_wrk(url, args.seconds, args.connections, lua, load_cpu)
+                result = run_wrk(url, args.seconds, args.connections, lua, load_cpu, values())
                 after = json.load(urllib.request.urlopen(counter))["sent"]
                 stats = commandstats(redis_ports)
                 result["top_level"] = {
@@ -301,6 +380,12 @@ def main() -> None:
             print(
                 f"| {name:38} | {r['rps']:8.0f} | {r['p50']:7.2f} | {r['p99']:7.2f} | "
                 f"{r['ratio']:10.2f} | {trips(r['roundtrips'])} | {r['mix'] or '-'} |"
+            )
+        if memory is not None:
+            print(
+                f"\nRedis memory per concurrent reader (an open page view, its readers-now"
+                f" entries and its minute's count): {memory:.0f} bytes, measured over"
+                f" {MEMORY_READERS:,} page views opened by view beacons."
             )
         bad = [(n, r["non2xx"]) for n, r in rows if r["non2xx"]]
         if bad:

@@ -147,7 +147,8 @@ def simulate_traffic(views: int, days: int, seed: int, offer: bool) -> None:
             raise click.ClickException(str(exc)) from None
     report = writebehind.flush()
     click.echo(
-        f"{tally['view']} views, {tally['react']} reactions, {tally['bot']} crawler requests "
+        f"{tally['view']} views, {tally['ping']} pings, {tally['react']} reactions, "
+        f"{tally['bot']} crawler requests "
         f"over {days} days in {time.perf_counter() - started:.1f}s; "
         f"{report.fields} fields flushed to SQL"
     )

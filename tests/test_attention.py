@@ -234,3 +234,47 @@ def test_traffic_sources(referrer: str, utm: str, agent: str, expected: str) -> 
     kind, host = sources.classify(referrer, utm, "", frozenset({"news.example.com"}), agent)
     assert kind == expected
     assert "/" not in host and "?" not in host
+
+
+def test_operators_see_attention(operator: Flask, admin: Any, clock: Clock) -> None:
+    reader = reader_client(operator)
+    page_view = open_view(reader, referrer="https://mp.weixin.qq.com/s/x")["page_view"]
+    clock.advance(12)
+    ping(reader, page_view, seq=1, engaged=12, depth=0.5, seen=["related", "related:1"])
+    open_view(reader, OTHER, prev=page_view, via="related:1")
+    blocks = admin.get("/admin/blocks.json?window=24h").get_json()["blocks"]
+    assert [b["block"] for b in blocks] == list(keys.BLOCKS)
+    related = blocks[0]
+    assert (related["impressions"], related["clicks"], related["ctr"]) == (1, 1, 1.0)
+    assert related["slots"] == [{"position": 1, "impressions": 1, "clicks": 1, "ctr": 1.0}]
+    assert admin.get("/admin/blocks.json?window=1y").status_code == 400
+    now = admin.get("/admin/realtime.json").get_json()
+    assert now["readers_now"] == 2 and now["engaged_now"] == 1
+    assert set(now) >= {"generated_at", "readers_now", "engaged_now", "articles"}
+    assert admin.get("/admin/realtime.json?category=nope").status_code == 400
+    row = next(
+        r for r in admin.get("/admin/stats.json?window=all").get_json()["articles"]
+        if r["slug"] == SLUG
+    )
+    assert row["engaged_seconds"] == 12 and row["avg_engaged_seconds"] == 12.0
+    assert row["scroll_depth"] == 0.5 and row["read_through"] == 0.0
+    assert row["recirculation"] == 1.0 and row["sources"]["social"] == 1
+    html = admin.get("/admin/").get_data(as_text=True)
+    assert "此刻在读" in html and "流量来源" in html and "相关文章" in html
+    assert 'data-attention="engaged"' in html
+    page = admin.get(f"/admin/articles/{SLUG}").get_data(as_text=True)
+    assert "阅读深度分布" in page and "近30分钟每分钟在读" in page
+    ranking = operator.test_client().get("/api/v1/rankings?metric=engaged&window=all").get_json()
+    assert ranking["items"][0]["slug"] == SLUG and ranking["items"][0]["score"] == 12
+
+
+def test_pings_are_counted_for_prometheus(demo: Flask, clock: Clock, reader: Any) -> None:
+    page_view = open_view(reader)["page_view"]
+    clock.advance(5)
+    ping(reader, page_view, seq=1, engaged=5)
+    ping(reader, page_view, seq=1, engaged=5)
+    demo.config["ENGAGEMENT_METRICS_TOKEN"] = "t"
+    text = demo.test_client().get("/metrics", headers={"Authorization": "Bearer t"}).text
+    assert 'engagement_pings_total{result="ok"}' in text
+    assert 'engagement_pings_total{result="stale"}' in text
+    assert 'engagement_readers_now{kind="all"} 1.0' in text

@@ -24,7 +24,7 @@ def test_log_in_and_read_the_dashboard(demo: Flask, live_server: str, browser) -
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server}/admin/")
-    chart = page.locator("svg.chart")
+    chart = page.locator("svg.chart[aria-labelledby^=trend]")
     assert chart.is_visible()
     assert chart.locator("polyline").count() == 2
     day = int(page.locator('[data-total="views"]').text_content())

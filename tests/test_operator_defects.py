@@ -188,7 +188,7 @@ def test_admin_pages_read_well_at_390_px(
     page.click(".login-box button")
     page.wait_for_url(live_server + "/admin/")
     size = page.evaluate(
-        "() => [...document.querySelectorAll('svg.chart text')]"
+        "() => [...document.querySelectorAll('svg.chart[aria-labelledby^=trend] text')]"
         ".map(t => t.getBoundingClientRect().height)"
     )
     assert size and min(size) >= 10, size

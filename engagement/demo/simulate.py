@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,8 +23,10 @@ from ..extensions import db, redis_store
 from ..models import Article
 from ..moods import MOOD_KEYS
 from ..store import counters
-from ..store.counters import ArticleRef
+from ..store.attention import Ping, queue_ping
+from ..store.counters import NO_ARRIVAL, Arrival, ArticleRef
 from ..store.refs import ref_for
+from .attention import Attention
 
 # Share of a day's traffic in each local hour (evening peak, night trough).
 HOURLY_SHAPE = [
@@ -61,8 +63,10 @@ class Event:
     at: float
     article: ArticleRef
     reader: str
-    kind: str  # "view", "react" or "bot"
+    kind: str  # "view", "react", "ping" or "bot"
     mood: str | None = None
+    arrival: Arrival = NO_ARRIVAL
+    ping: Ping | None = None
 
 
 def plan(refs: list[ArticleRef], views: int, days: int, seed: int, end: float) -> list[Event]:
@@ -81,6 +85,7 @@ def plan(refs: list[ArticleRef], views: int, days: int, seed: int, end: float) -
         HOURLY_SHAPE[datetime.fromtimestamp(start + h * 3600, zone).hour] for h in range(hours)
     ]
     events = []
+    attention = Attention(rng)
     for _ in range(views):
         hour = rng.choices(range(hours), hour_weights)[0]
         at = start + hour * 3600 + rng.random() * 3600
@@ -98,7 +103,19 @@ def plan(refs: list[ArticleRef], views: int, days: int, seed: int, end: float) -
             mood = leaning[article.id] if rng.random() < 0.6 else rng.choice(MOOD_KEYS)
             events.append(Event(at + rng.random() * 120, article, reader, "react", mood))
     events.sort(key=lambda e: e.at)
-    return events
+    # Attention in time order: a tab's previous page view is the one before.
+    attended: list[Event] = []
+    for e in events:
+        if e.kind != "view":
+            attended.append(e)
+            continue
+        arrival = attention.arrival(e.reader, e.at, e.article.id)
+        attended.append(replace(e, arrival=arrival))
+        for p in attention.pings(arrival.page_view, e.at):
+            if p.at < end:
+                attended.append(Event(p.at, e.article, e.reader, "ping", ping=p.ping))
+    attended.sort(key=lambda e: e.at)
+    return attended
 
 
 def simulate(views: int, days: int, seed: int, progress: Callable[[int], None]) -> dict[str, int]:
@@ -109,13 +126,17 @@ def simulate(views: int, days: int, seed: int, progress: Callable[[int], None]) 
     events = plan(refs, views, days, seed, now())
     client = redis_store.client
     window = current_app.config["ENGAGEMENT_VIEW_WINDOW"]
-    tally = {"view": 0, "react": 0, "bot": 0}
+    tally = {"view": 0, "react": 0, "ping": 0, "bot": 0}
     for start in range(0, len(events), BATCH):
         pipe = client.pipeline(transaction=False)
         for e in events[start : start + BATCH]:
             tally[e.kind] += 1
             if e.kind == "view":
-                counters.queue_view(client, e.article, e.reader, e.at, window, pipe=pipe)
+                counters.queue_view(
+                    client, e.article, e.reader, e.at, window, pipe=pipe, arrival=e.arrival
+                )
+            elif e.kind == "ping" and e.ping is not None:
+                queue_ping(client, e.article, e.reader, e.ping, e.at, pipe=pipe)
             elif e.kind == "react":
                 counters.queue_reaction(client, e.article, e.reader, e.mood, e.at, pipe=pipe)
             else:

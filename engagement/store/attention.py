@@ -49,6 +49,16 @@ class PingResult:
 
 
 def record_ping(client: Any, ref: ArticleRef, reader: str, ping: Ping, now: float) -> PingResult:
+    outcome, credited = queue_ping(client, ref, reader, ping, now)
+    if isinstance(outcome, bytes):
+        outcome = outcome.decode()
+    return PingResult(outcome=str(outcome), credited=int(credited))
+
+
+def queue_ping(
+    client: Any, ref: ArticleRef, reader: str, ping: Ping, now: float, pipe: Any = None
+) -> Any:
+    """Run (or, given a pipeline, queue) the ping script; returns its raw reply."""
     depth = -1 if ping.depth is None else round(ping.depth * DEPTH_SCALE)
     args = [
         PREFIX,
@@ -62,10 +72,7 @@ def record_ping(client: Any, ref: ArticleRef, reader: str, ping: Ping, now: floa
         "1" if ping.hidden else "0",
         *ping.seen,
     ]
-    outcome, credited = scripts(client).ping(args)
-    if isinstance(outcome, bytes):
-        outcome = outcome.decode()
-    return PingResult(outcome=str(outcome), credited=int(credited))
+    return scripts(client).ping(args, pipe=pipe)
 
 
 @dataclass

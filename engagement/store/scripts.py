@@ -124,13 +124,15 @@ class Ranked:
 
     def __init__(self, client: Any, name: str) -> None:
         self.lane = lane(client)
+        self.cluster = is_cluster(client)
         self.script = client.register_script(preamble() + source("lib") + source(name))
 
-    def __call__(self, args: Sequence[Any]) -> Any:
+    def __call__(self, args: Sequence[Any], pipe: Any = None) -> Any:
         route = [keys.pub_key()]
-        if self.lane is not None:
+        if pipe is None and self.lane is not None:
             return self.lane.run_script(self.script, route, args)
-        return self.script(keys=route, args=args)
+        # A cluster pipeline cannot queue scripts: run it now there.
+        return self.script(keys=route, args=args, client=None if self.cluster else pipe)
 
 
 class Scripts:
