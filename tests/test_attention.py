@@ -253,7 +253,8 @@ def test_operators_see_attention(operator: Flask, admin: Any, clock: Clock) -> N
     assert set(now) >= {"generated_at", "readers_now", "engaged_now", "articles"}
     assert admin.get("/admin/realtime.json?category=nope").status_code == 400
     row = next(
-        r for r in admin.get("/admin/stats.json?window=all").get_json()["articles"]
+        r
+        for r in admin.get("/admin/stats.json?window=all").get_json()["articles"]
         if r["slug"] == SLUG
     )
     assert row["engaged_seconds"] == 12 and row["avg_engaged_seconds"] == 12.0
@@ -278,3 +279,24 @@ def test_pings_are_counted_for_prometheus(demo: Flask, clock: Clock, reader: Any
     assert 'engagement_pings_total{result="ok"}' in text
     assert 'engagement_pings_total{result="stale"}' in text
     assert 'engagement_readers_now{kind="all"} 1.0' in text
+
+
+def test_a_reset_clears_the_articles_attention_too(
+    demo: Flask, clock: Clock, reader: Any, redis_client: Any
+) -> None:
+    page_view = open_view(reader, referrer="https://www.baidu.com/")["page_view"]
+    clock.advance(10)
+    ping(reader, page_view, seq=1, engaged=10, depth=1)
+    aid = article_id(demo)
+    assert score(redis_client, "engaged", aid) == 10 and score(redis_client, "through", aid) == 1
+    with demo.app_context():
+        from engagement.extensions import redis_store
+        from engagement.store import counters, refs
+
+        ref = refs.lookup(SLUG)
+        assert ref is not None
+        counters.reset_article(redis_store.client, ref, clock())
+        days = attention.recent_days(clock(), 1)
+        assert attention.article_days(redis_store.client, aid, days) == {}
+    for metric in ("engaged", "depth", "depthn", "through", "src_search"):
+        assert score(redis_client, metric, aid) == 0, metric

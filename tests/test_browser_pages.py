@@ -48,7 +48,8 @@ def test_without_javascript_everything_is_shown(browser, live_server: str) -> No
     page.goto(f"{live_server}/articles/kashi-orchard-cooperative")
     assert page.locator(".featured .tabpanel:visible").count() == 2
     assert page.locator(".featured .tablist").is_hidden()
-    assert page.locator(".ranking .tabpanel:visible").count() == 4 + 6
+    # Three windows, 专注, the mood panel and its six moods.
+    assert page.locator(".ranking .tabpanel:visible").count() == 5 + 6
     assert page.locator(".slide").count() == 3
     context.close()
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..moods import MOOD_KEYS
 from .keys import (
+    ATTENTION_METRICS,
     COUNTER_FIELDS,
     HOUR,
     LIFETIMES,
@@ -301,7 +302,7 @@ def record_dropped(client: Any, kind: str, now: float, ref: ArticleRef) -> int:
 
 def reset_article(client: Any, ref: ArticleRef, now: float) -> None:
     """Zero an article's counts everywhere in Redis (see the reset script)."""
-    args = [PREFIX, ref.id, ",".join(ref.scopes), now, *METRICS]
+    args = [PREFIX, ref.id, ",".join(ref.scopes), now, *METRICS, *ATTENTION_METRICS]
     scripts(client).reset.run(counts_key(ref.id), args, lambda _: args)
 
 

@@ -50,6 +50,7 @@ def latest(limit: int, exclude: int | None = None) -> list[Article]:
 
 SIDEBAR_CACHE = "engagement.sidebar"
 RANKING_TABS = tuple((w, WINDOW_LABELS[w]) for w in ("24h", "7d", "30d"))
+ENGAGED_TAB = "专注"
 
 
 def ranking_panels() -> dict[str, Any] | None:
@@ -60,11 +61,14 @@ def ranking_panels() -> dict[str, Any] | None:
             (key, label, boards.top(Ranking(key, "views"), RANKING_SIZE))
             for key, label in RANKING_TABS
         ]
+        # 读者专注: the most engaged time of the last 24 hours (attention pings).
+        engaged = boards.top(Ranking("24h", "engaged"), RANKING_SIZE)
+        windows.append(("engaged", ENGAGED_TAB, engaged))
         moods = [(m.key, m.label, boards.top(Ranking("24h", m.key), RANKING_SIZE)) for m in MOODS]
     except RedisUnavailable:
         return None
     return {
-        "tabs": [*RANKING_TABS, ("mood", "心情")],
+        "tabs": [*RANKING_TABS, ("engaged", ENGAGED_TAB), ("mood", "心情")],
         "windows": windows,
         "mood_tabs": [(m.key, m.label) for m in MOODS],
         "moods": moods,

@@ -21,6 +21,9 @@ local function reset_rank()
       end
     end
   end
+  -- Its daily attention numbers (sources, depths, blocks) go too.
+  local today = math.floor(now / DAY)
+  for day = today - ATTENTION_DAYS, today do redis.call('DEL', RK .. 'at:a' .. id .. ':d:' .. day) end
   for _, key in ipairs({RK .. 'pending', RK .. 'pending_r'}) do
     for _, field in ipairs(redis.call('HKEYS', key)) do
       if string.sub(field, 1, #id + 1) == id .. ':' then redis.call('HDEL', key, field) end
