@@ -125,6 +125,7 @@ def test_engaged_time_active_then_hidden_then_idle(
     set_visibility(page, "hidden")
     traffic.settle(page)
     credited = total(redis_client, "engaged", article_id(demo))
+    print(f"engaged seconds credited for 60 s of activity: {credited}")  # shown with -s
     assert 60 <= credited <= 70, credited
 
 
@@ -169,6 +170,7 @@ def test_depth_and_read_through(
     set_visibility(page, "hidden")
     traffic.settle(page)
     first = total(redis_client, "depth", article) / 1000
+    print(f"first-screen depth: measured {first:.3f}, true {expected:.3f}")  # shown with -s
     assert abs(first - expected) < 0.01 and total(redis_client, "through", article) == 0
     # Another reader scrolls to the end.
     context.close()

@@ -76,12 +76,13 @@ UTM_MEDIUMS: dict[str, str] = {
     **dict.fromkeys("email newsletter referral affiliate display banner".split(), EXTERNAL),
     **dict.fromkeys("app aggregator feed rss".split(), AGGREGATOR),
 }
-# In-app browsers that send no referrer, by a token of their User-Agent.
-APPS = [
-    (re.compile(r"MicroMessenger|\bWeibo\b|__weibo__|\bQQ/|aweme|xhsdiscover|ZhihuHybrid"), SOCIAL),
-    (re.compile(r"NewsArticle|NewsLite|ToutiaoMicroApp|UCBrowser/.*UCNews|SogouNews"), AGGREGATOR),
-    (re.compile(r"baiduboxapp|SogouSearch|Quark/"), SEARCH),
-]
+# In-app browsers that send no referrer, by a token of their User-Agent (one
+# search: the group that matched is the class).
+APPS = re.compile(
+    r"(?P<social>MicroMessenger|\bWeibo\b|__weibo__|\bQQ/|aweme|xhsdiscover|ZhihuHybrid)"
+    r"|(?P<aggregator>NewsArticle|NewsLite|ToutiaoMicroApp|UCBrowser/.*UCNews|SogouNews)"
+    r"|(?P<search>baiduboxapp|SogouSearch|Quark/)"
+)
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})*$")
 
 
@@ -126,7 +127,7 @@ def classify(
         return tagged, host
     if host:
         return by_host(host) or EXTERNAL, host
-    for pattern, kind in APPS:
-        if pattern.search(agent):
-            return kind, ""
+    app = APPS.search(agent)
+    if app and app.lastgroup:
+        return app.lastgroup, ""
     return DIRECT, ""

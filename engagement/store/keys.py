@@ -88,6 +88,10 @@ GRAINS: tuple[Grain, ...] = (
     Grain("d1", DAY, 31),  # 30d window: 30 daily buckets
 )
 
+# The attention sums serve the 24h, 7d, 30d and all-time windows (stats.json):
+# the two-minute grain of the 1h rankings is not kept for them.
+ATTENTION_GRAINS: tuple[Grain, ...] = tuple(g for g in GRAINS if g.name != "m2")
+
 # How long the rest lives (handed to the scripts as these names).
 LIFETIMES: dict[str, int] = {
     "STATS_HOURS": 24 * 31,  # hourly traffic numbers: a month and a day

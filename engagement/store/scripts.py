@@ -28,10 +28,14 @@ SECTIONS = ("article", "rank", "whole", "article_only", "rank_only")
 
 def preamble() -> str:
     """Lua locals for the constants the scripts share with Python."""
-    grains = ", ".join(f"{{'{g.name}', {g.seconds}, {g.keep}}}" for g in keys.GRAINS)
+
+    def table(grains: Sequence[keys.Grain]) -> str:
+        return ", ".join(f"{{'{g.name}', {g.seconds}, {g.keep}}}" for g in grains)
+
     by_name = ", ".join(f"{g.name} = {{'{g.name}', {g.seconds}, {g.keep}}}" for g in keys.GRAINS)
     lines = [
-        f"local GRAINS = {{{grains}}}",
+        f"local GRAINS = {{{table(keys.GRAINS)}}}",
+        f"local ATTENTION_GRAINS = {{{table(keys.ATTENTION_GRAINS)}}}",
         f"local GRAIN = {{{by_name}}}",
         f"local DAY, HOUR, MINUTE = {keys.DAY}, {keys.HOUR}, {keys.MINUTE}",
         *(f"local {name} = {value}" for name, value in keys.LIFETIMES.items()),

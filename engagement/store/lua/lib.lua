@@ -13,9 +13,10 @@ local function article_prefix(id)
   return P .. ':{a' .. id .. '}:'
 end
 
--- ``durable`` false: kept in Redis only (the attention sums), not queued for SQL.
+-- ``durable`` false: the attention sums, kept in Redis only (not queued for SQL)
+-- and without the 1h window's grain.
 local function bump(id, metric, scopes, ts, delta, frac, durable)
-  for _, g in ipairs(GRAINS) do
+  for _, g in ipairs(durable == false and ATTENTION_GRAINS or GRAINS) do
     local n = math.floor(ts / g[2])
     local expires = (n + g[3] + 1) * g[2]
     for _, scope in ipairs(scopes) do
@@ -70,17 +71,16 @@ end
 
 -- Readers now and the minute's readers: a page view is present at ``now``.
 -- ``seen_minute`` is the minute it was last counted in (nil: never).
+-- The caller has written the page view's ``m`` (the minute) when it differs.
 local function present(id, pv, now, engaged, scopes, seen_minute)
   local member = id .. ':' .. pv
   for _, suffix in ipairs(engaged and {'now', 'now:e'} or {'now'}) do
     redis.call('ZADD', RK .. suffix, now, member)
-  end
-  for _, suffix in ipairs({'now', 'now:e'}) do
     redis.call('ZREMRANGEBYSCORE', RK .. suffix, '-inf', now - NOW_KEEP)
+    redis.call('EXPIRE', RK .. suffix, NOW_KEEP)  -- a quiet minute empties it
   end
   local minute = math.floor(now / MINUTE)
   if seen_minute == minute then return end
-  redis.call('HSET', RK .. 'pv:' .. pv, 'm', minute)
   local key = RK .. 'rm:' .. minute
   if redis.call('HINCRBY', key, 'a' .. id, 1) == 1 then
     redis.call('EXPIREAT', key, (minute + MINUTES_KEEP + 1) * MINUTE)

@@ -23,7 +23,8 @@ local allowed = math.max(0, math.min(asked, now - tonumber(pv[3]), PING_MAX, PAG
 local outcome = allowed < asked and 'capped' or 'ok'
 total = total + allowed
 local whole = math.floor(total) - credited
-redis.call('HSET', key, 'l', now, 'q', seq, 'e', total, 'k', credited + whole)
+redis.call('HSET', key, 'l', now, 'q', seq, 'e', total, 'k', credited + whole,
+  'm', math.floor(now / MINUTE))
 redis.call('EXPIRE', key, PAGEVIEW_SECONDS)
 if whole > 0 then
   bump(id, 'engaged', scopes, now, whole, frac)

@@ -36,7 +36,8 @@ local function open_page_view(id, reader, now, counted, scopes)
   local key = RK .. 'pv:' .. pv
   -- The page was visible for VIEW_DELAY before its beacon: the first ping may credit that.
   redis.call('HSET', key, 'a', id, 'r', reader, 'l', now - VIEW_DELAY, 'q', 0, 'e', 0, 'k', 0,
-    'c', counted, 's', ARGV[6], 'f', ARGV[7], 'o', math.floor(now / DAY))
+    'c', counted, 's', ARGV[6], 'f', ARGV[7], 'o', math.floor(now / DAY),
+    'm', math.floor(now / MINUTE))
   redis.call('EXPIRE', key, PAGEVIEW_SECONDS)
   present(id, pv, now, false, scopes, nil)
 end
