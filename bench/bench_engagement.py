@@ -250,6 +250,7 @@ def main() -> None:
         "SECRET_KEY": "bench",
         "ENGAGEMENT_TRUSTED_PROXIES": "1",
         "ENGAGEMENT_RATELIMIT_REACTIONS": "100000000/minute",
+        "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "100000000/minute",
         "ENGAGEMENT_FLUSH_INTERVAL": "0",
         "PYTHONPATH": str(ROOT),
     }

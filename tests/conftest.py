@@ -299,6 +299,8 @@ def make_app(database_url: str, redis_url: str, instance: Path, **extra: object)
         "INSTANCE_PATH": str(instance),
         # Tests send many reactions from one address; the limit has its own test.
         "ENGAGEMENT_RATELIMIT_REACTIONS": "100000/minute",
+        # Tests make many readers from one address; test_inflation.py uses the default.
+        "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "100000/minute",
         **extra,
     }
     return create_app(config)

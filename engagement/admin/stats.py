@@ -48,6 +48,7 @@ class Overview:
     moods: dict[str, int] = field(default_factory=dict)
     bots: int | None = None
     repeats: int | None = None
+    suspects: int | None = None  # views held back by the per-address identity limit
     labels: list[str] = field(default_factory=list)
     views_series: list[int] = field(default_factory=list)
     reactions_series: list[int] = field(default_factory=list)
@@ -78,6 +79,7 @@ def overview(client: Any, window: str, scope: str = "all") -> Overview:
     result.moods = {m: sum(s.get(f"r_{m}", 0) for s in per_hour) for m in MOOD_KEYS}
     result.bots = sum(s.get("views_bot", 0) + s.get("reactions_bot", 0) for s in per_hour)
     result.repeats = sum(s.get("views_repeat", 0) for s in per_hour)
+    result.suspects = sum(s.get("views_suspect", 0) for s in per_hour)
     if window in ("24h", "7d"):
         result.readers = counters.unique_readers(client, "h", hours, scope)
         fmt = "%H:00" if window == "24h" else "%m-%d %H时"
@@ -119,6 +121,7 @@ def _prepend_history(result: Overview, first_redis_day: int, scope: str) -> None
     bots: their Redis records last 31 days)."""
     result.readers = None
     result.bots = None
+    result.suspects = None
     end = datetime.fromtimestamp(first_redis_day * DAY, UTC).date()
     first = end - timedelta(days=90 - len(result.labels))
     columns = [ArticleDaily.views, ArticleDaily.reactions] + [

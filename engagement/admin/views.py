@@ -127,6 +127,7 @@ def overview_json() -> ResponseReturnValue:
         **{m.key: numbers.moods.get(m.key, 0) for m in MOODS},
         "bots": numbers.bots,
         "repeats": numbers.repeats,
+        "suspects": numbers.suspects,
         "series": {
             "labels": numbers.labels,
             "views": numbers.views_series,

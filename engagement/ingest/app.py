@@ -151,7 +151,8 @@ class IngestApp:
             )
             return _no_store(202, events.ping_body(outcome), [])
         if what == "views":
-            return self.view(environ, body, ref, slug, reader, agent, jar, cookie)
+            limit = events.new_reader_limit(self.config, address) if new else None
+            return self.view(environ, body, ref, slug, reader, agent, jar, cookie, limit)
         mood = None if method == "DELETE" else self.mood(environ, body)
         limit = events.reaction_limit(self.config, address)
         try:
@@ -174,6 +175,7 @@ class IngestApp:
         agent: str,
         jar: Any,
         cookie: list[tuple[str, str]],
+        limit: counters.RateLimit | None,
     ) -> Answer:
         """Count the view and open its page view, with where it came from."""
         kind, seen = pings.visitor(jar.get(pings.VISITOR_COOKIE), int(now(self.config) // DAY))
@@ -187,7 +189,9 @@ class IngestApp:
             kind,
         )
         result, page_view = self.with_redis(
-            lambda client: events.count_view(client, ref, reader, agent, self.config, arrival)
+            lambda client: events.count_view(
+                client, ref, reader, agent, self.config, arrival, limit
+            )
         )
         return _no_store(202, events.view_body(slug, result, page_view), cookie)
 

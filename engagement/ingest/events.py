@@ -36,6 +36,14 @@ def reaction_limit(config: Mapping[str, Any], address: str) -> counters.RateLimi
     return counters.RateLimit(readers.rate_limit_key(address, config["SECRET_KEY"]), windows)
 
 
+def new_reader_limit(config: Mapping[str, Any], address: str) -> counters.RateLimit:
+    """How many cookie-less view beacons of one address count
+    (``ENGAGEMENT_NEW_READERS_PER_ADDRESS``): a NAT's crowd of real first-time
+    readers fits; a loop that makes up identities does not."""
+    windows = _windows(str(config["ENGAGEMENT_NEW_READERS_PER_ADDRESS"]))
+    return counters.RateLimit(readers.new_readers_key(address, config["SECRET_KEY"]), windows)
+
+
 def count_view(
     client: Any,
     ref: ArticleRef,
@@ -43,16 +51,21 @@ def count_view(
     agent: str,
     config: Mapping[str, Any],
     arrival: Arrival = NO_ARRIVAL,
+    limit: counters.RateLimit | None = None,
 ) -> tuple[ViewResult, str | None]:
     """Count a view once per reader per window and open its page view (repeat
     views get one too: their attention is real); a crawler's is only counted as
-    dropped. Returns the result and the page view's id (None for a crawler)."""
+    dropped, and one over ``limit`` (a cookie-less reader's address) as suspect.
+    Returns the result and the page view's id (None when there is none)."""
     if is_bot(agent):
         views = counters.record_dropped(client, "views_bot", now(config), ref)
         child(VIEWS, "bot").inc()
         return ViewResult(counted=False, views=views), None
     window = config["ENGAGEMENT_VIEW_WINDOW"]
-    result = counters.record_view(client, ref, reader, now(config), window, arrival)
+    result = counters.record_view(client, ref, reader, now(config), window, arrival, limit)
+    if result.suspect:
+        child(VIEWS, "suspect").inc()
+        return result, None
     child(VIEWS, "counted" if result.counted else "repeat").inc()
     return result, arrival.page_view or None
 

@@ -46,6 +46,11 @@ def rate_limit_key(address: str | None = None, secret: str | None = None) -> str
     )
 
 
+def new_readers_key(address: str, secret: str) -> str:
+    """A client's key for ``ENGAGEMENT_NEW_READERS_PER_ADDRESS`` (hashed, like the rest)."""
+    return "n:" + keyed_hash("new-readers", address, secret=secret)
+
+
 class _ReaderSigner(Signer):
     """itsdangerous derives the signing key (a hash of secret and salt) on every
     sign and unsign; a reader request does one of them, so the key is kept."""

@@ -112,6 +112,7 @@ def coview_degrees(client: Any, article_ids: Iterable[int]) -> tuple[dict[int, i
 class ViewResult:
     counted: bool
     views: int
+    suspect: bool = False  # held back by the per-address limit on new identities
 
 
 @dataclass(frozen=True)
@@ -164,15 +165,32 @@ def queue_view(
     window: int,
     pipe: Any = None,
     arrival: Arrival = NO_ARRIVAL,
+    limit: RateLimit | None = None,
 ) -> Any:
     """Run (or, given a pipeline, queue) the view script; returns its raw reply.
 
     ``arrival`` opens the page view its pings will name, with where it came from.
+    With ``limit`` (a cookie-less reader's address) the view first counts against
+    it, in the same script on one server; over it, the reply is ``[0, views, 1]``
+    and the view is counted as ``views_suspect`` only.
     """
     head = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
     tail = arrival.args()
-    return scripts(client).view.run(
-        counts_key(ref.id), [*head, "", *tail], lambda reply: [*head, reply[0], *tail], pipe=pipe
+    view = scripts(client).view
+    limit_keys: list[str] = []
+    spec = ""
+    if limit is not None and limit.windows:
+        if view.cluster:
+            if hit_limit(client, limit):
+                return [0, record_dropped(client, "views_suspect", now, ref), 1]
+        else:
+            limit_keys, spec = limit.keys, limit.spec
+    return view.run(
+        counts_key(ref.id),
+        [*head, "", *tail, spec],
+        lambda reply: [*head, reply[0], *tail, ""],
+        pipe=pipe,
+        extra_keys=limit_keys,
     )
 
 
@@ -232,10 +250,13 @@ def record_view(
     now: float,
     window: int,
     arrival: Arrival = NO_ARRIVAL,
+    limit: RateLimit | None = None,
 ) -> ViewResult:
-    """Count one view unless this reader was counted within ``window`` seconds."""
-    counted, views = queue_view(client, ref, reader, now, window, arrival=arrival)
-    return ViewResult(counted=bool(counted), views=int(views))
+    """Count one view unless this reader was counted within ``window`` seconds
+    (or ``limit`` holds it back as suspect)."""
+    reply = queue_view(client, ref, reader, now, window, arrival=arrival, limit=limit)
+    suspect = len(reply) > 2 and bool(int(reply[2]))
+    return ViewResult(counted=bool(reply[0]), views=int(reply[1]), suspect=suspect)
 
 
 def set_reaction(

@@ -143,7 +143,7 @@ class Scripts:
     """The registered scripts of one Redis client (EVALSHA with EVAL fallback)."""
 
     def __init__(self, client: Any) -> None:
-        self.view = Split(client, "view")
+        self.view = Split(client, "view", whole_lib=("limit",))
         self.react = Split(client, "react", whole_lib=("limit",))
         self.restore_counts = Split(client, "restore_counts")
         self.restore_readers = Split(client, "restore_readers")

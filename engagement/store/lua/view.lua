@@ -6,7 +6,7 @@
 --       then the attention part ('' where absent): the new page view's id, its
 --       traffic source and referring host, the previous page view of this tab,
 --       the block and slot clicked there ("related:2"), the visitor ("new",
---       "returning").
+--       "returning"), then (one server) the new-identity limit's spec or ''.
 -- Returns {counted, all-time views}.
 -- :: article
 -- The time of the last counted view is compared with ``now`` (not left to the
@@ -112,6 +112,12 @@ local function view_rank(counted)
 end
 
 -- :: whole
+-- A cookie-less reader's address over ENGAGEMENT_NEW_READERS_PER_ADDRESS (KEYS
+-- from 2, ARGV[15] the spec): nothing counts but the suspect view itself.
+if ARGV[15] ~= '' and limited(2, ARGV[15]) > 0 then
+  stat(tonumber(ARGV[4]), 'views_suspect', split(ARGV[6], ','))
+  return {0, tonumber(redis.call('HGET', article_prefix(ARGV[2]) .. 'c', 'views') or '0'), 1}
+end
 local counted, views = view_article()
 view_rank(counted)
 return {counted, views}
