@@ -1,11 +1,23 @@
-// The reaction bar (the view beacon and the pings are attention.js). The HTML works without this file
-// (plain forms); with it, counts update in place and the reader's own mood is
-// highlighted. Nothing here depends on a token inside the (cacheable) page.
+// The reaction bar (the view beacon and the pings are attention.js). The HTML
+// works without this file (plain forms); with it, counts update in place and
+// the reader's own mood is highlighted. Nothing here depends on a token inside
+// the (cacheable) page.
 (function () {
   "use strict";
   var bar = document.querySelector(".reactions[data-article]");
   if (!bar || !window.fetch) return;
   var api = bar.getAttribute("data-api");
+
+  // Answers can arrive out of order (the first GET after a quick click): each
+  // request is numbered and an answer older than the one shown is dropped.
+  var sentCount = 0, shown = 0;
+  function latest(number) {
+    return function (state) {
+      if (number < shown) return;
+      shown = number;
+      render(state);
+    };
+  }
 
   function render(state) {
     var total = state.total || 0;
@@ -59,10 +71,10 @@
     var undo = button.getAttribute("aria-pressed") === "true";
     bar.setAttribute("aria-busy", "true");
     request(undo ? "DELETE" : "POST", undo ? null : { reaction: key })
-      .then(render)
+      .then(latest(++sentCount))
       .catch(showError)
       .then(function () { bar.removeAttribute("aria-busy"); });
   });
 
-  request("GET").then(render).catch(function () { /* keep what the page showed */ });
+  request("GET").then(latest(++sentCount)).catch(function () { /* keep what the page showed */ });
 })();
