@@ -175,6 +175,7 @@ def main() -> None:
         "ENGAGEMENT_TRUSTED_PROXIES": "1",
         "ENGAGEMENT_RATELIMIT_REACTIONS": "100000000/minute",
         "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "100000000/minute",
+        "ENGAGEMENT_REACTIONS_PER_ARTICLE": "100000000/day",
         "ENGAGEMENT_FLUSH_INTERVAL": "0",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom"),
         "BIND": f"127.0.0.1:{http_port}",

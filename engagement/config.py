@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_HOSTS": (),  # empty: any Host header (development)
     "ENGAGEMENT_RATELIMIT_REACTIONS": "30/minute",
     "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "60/minute;600/hour",
+    "ENGAGEMENT_REACTIONS_PER_ARTICLE": "100/day",
     "ENGAGEMENT_METRICS_TOKEN": None,
     # Not part of the public contract: how long one Redis command may take.
     "ENGAGEMENT_REDIS_TIMEOUT": 0.25,
@@ -175,6 +176,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_HOSTS": _hosts,
     "ENGAGEMENT_RATELIMIT_REACTIONS": _rate_limit,
     "ENGAGEMENT_NEW_READERS_PER_ADDRESS": _rate_limit,
+    "ENGAGEMENT_REACTIONS_PER_ARTICLE": _rate_limit,
     "ENGAGEMENT_METRICS_TOKEN": _optional_str,
     "ENGAGEMENT_REDIS_TIMEOUT": _float_positive,
     "ENGAGEMENT_PAGE_SIZE": _int(1),

@@ -301,6 +301,7 @@ def make_app(database_url: str, redis_url: str, instance: Path, **extra: object)
         "ENGAGEMENT_RATELIMIT_REACTIONS": "100000/minute",
         # Tests make many readers from one address; test_inflation.py uses the default.
         "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "100000/minute",
+        "ENGAGEMENT_REACTIONS_PER_ARTICLE": "100000/day",
         **extra,
     }
     return create_app(config)

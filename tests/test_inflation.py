@@ -92,3 +92,42 @@ def test_operators_see_the_suspect_views(site: Flask) -> None:
     assert numbers["suspects"] == 10 and numbers["views"] == 60
     html = admin.get("/admin/").get_data(as_text=True)
     assert 'data-total="suspects">10<' in html
+
+
+def test_one_address_reacts_to_one_article_at_most_its_bound(
+    app_factory: Any, redis_server: Any
+) -> None:
+    # The per-client rate limit raised, so that only the per-article bound acts.
+    site = app_factory(
+        redis_server.url,
+        ENGAGEMENT_RATELIMIT_REACTIONS="100000/minute",
+        ENGAGEMENT_REACTIONS_PER_ARTICLE="100/day",
+    )
+    assert site.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    statuses = []
+    for n in range(120):
+        client = reader_client(site, address="198.51.100.70", agent=browser(n))
+        response = client.post(f"/api/v1/articles/{SLUG}/reactions", json={"reaction": "smile"})
+        statuses.append(response.status_code)
+    assert statuses.count(200) == 100 and statuses.count(429) == 20
+    assert response.headers["Retry-After"].isdigit()
+    state = reader_client(site).get(f"/api/v1/articles/{SLUG}/reactions").get_json()
+    assert state["counts"]["smile"] == 100
+    client = redis_server.client(decode_responses=True)
+    try:
+        assert int(client.hget(keys.stats_key(), "reactions_suspect")) == 20
+    finally:
+        client.close()
+    # Another article, and another address, are not held back.
+    other = reader_client(site, address="198.51.100.70", agent=browser(999))
+    assert (
+        other.post(
+            "/api/v1/articles/aksu-solar-pumps/reactions", json={"reaction": "sad"}
+        ).status_code
+        == 200
+    )
+    elsewhere = reader_client(site, address="198.51.100.71", agent=browser(999))
+    assert (
+        elsewhere.post(f"/api/v1/articles/{SLUG}/reactions", json={"reaction": "sad"}).status_code
+        == 200
+    )

@@ -79,7 +79,9 @@ def overview(client: Any, window: str, scope: str = "all") -> Overview:
     result.moods = {m: sum(s.get(f"r_{m}", 0) for s in per_hour) for m in MOOD_KEYS}
     result.bots = sum(s.get("views_bot", 0) + s.get("reactions_bot", 0) for s in per_hour)
     result.repeats = sum(s.get("views_repeat", 0) for s in per_hour)
-    result.suspects = sum(s.get("views_suspect", 0) for s in per_hour)
+    result.suspects = sum(
+        s.get("views_suspect", 0) + s.get("reactions_suspect", 0) for s in per_hour
+    )
     if window in ("24h", "7d"):
         result.readers = counters.unique_readers(client, "h", hours, scope)
         fmt = "%H:00" if window == "24h" else "%m-%d %H时"

@@ -36,6 +36,15 @@ def reaction_limit(config: Mapping[str, Any], address: str) -> counters.RateLimi
     return counters.RateLimit(readers.rate_limit_key(address, config["SECRET_KEY"]), windows)
 
 
+def article_reaction_limit(
+    config: Mapping[str, Any], limit: counters.RateLimit, ref: ArticleRef
+) -> counters.RateLimit:
+    """The client's bound on reaction changes to one article
+    (``ENGAGEMENT_REACTIONS_PER_ARTICLE``): what it refuses is suspect traffic."""
+    windows = _windows(str(config["ENGAGEMENT_REACTIONS_PER_ARTICLE"]))
+    return counters.RateLimit(f"r{ref.id}:{limit.client}", windows, suspect=True)
+
+
 def new_reader_limit(config: Mapping[str, Any], address: str) -> counters.RateLimit:
     """How many cookie-less view beacons of one address count
     (``ENGAGEMENT_NEW_READERS_PER_ADDRESS``): a NAT's crowd of real first-time
@@ -96,7 +105,8 @@ def change_reaction(
     reader's reaction. A crawler's change is dropped and counted as such.
 
     Raises :class:`counters.RateLimited`, having changed nothing, when the client
-    is over its limit (crawlers included).
+    is over its limit (crawlers included) or over its bound on this article
+    (then the change is counted as ``reactions_suspect``).
     """
     try:
         if is_bot(agent):
@@ -107,10 +117,17 @@ def change_reaction(
             child(REACTIONS, "bot").inc()
             return counters.reaction_state(client, ref.id, None)
         state = counters.set_reaction(
-            client, ref, reader, mood, now(config), toggle=toggle, limit=limit
+            client,
+            ref,
+            reader,
+            mood,
+            now(config),
+            toggle=toggle,
+            limit=limit,
+            article_limit=article_reaction_limit(config, limit, ref),
         )
-    except counters.RateLimited:
-        child(REACTIONS, "limited").inc()
+    except counters.RateLimited as exc:
+        child(REACTIONS, "suspect" if exc.suspect else "limited").inc()
         raise
     child(REACTIONS, "changed" if state.changed else "unchanged").inc()
     return state

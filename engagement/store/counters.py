@@ -117,10 +117,12 @@ class ViewResult:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """A client's reaction limit: its hashed identity and (amount, seconds) windows."""
+    """A client's limit: its hashed identity and (amount, seconds) windows.
+    ``suspect``: what it refuses is counted as suspect traffic."""
 
     client: str
     windows: tuple[tuple[int, int], ...]
+    suspect: bool = False
 
     @property
     def keys(self) -> list[str]:
@@ -128,22 +130,25 @@ class RateLimit:
 
     @property
     def spec(self) -> str:
-        return ",".join(f"{amount}:{seconds}" for amount, seconds in self.windows)
+        flag = "s" if self.suspect else ""
+        return ",".join(f"{flag}{amount}:{seconds}" for amount, seconds in self.windows)
 
 
 class RateLimited(Exception):
     """A limit window is full; ``retry_after`` seconds until all allow again."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, suspect: bool = False) -> None:
         super().__init__(f"rate limited for {retry_after} s")
         self.retry_after = retry_after
+        self.suspect = suspect
 
 
 def hit_limit(client: Any, limit: RateLimit) -> int:
     """Count one hit in each window (one round trip); seconds to wait, 0 if allowed."""
     if not limit.windows:
         return 0
-    return int(scripts(client).limit(keys=limit.keys, args=[limit.spec]))
+    wait, _suspect = scripts(client).limit(keys=limit.keys, args=[limit.spec])
+    return int(wait)
 
 
 @dataclass(frozen=True)
@@ -203,11 +208,13 @@ def queue_reaction(
     toggle: bool = False,
     pipe: Any = None,
     limit: RateLimit | None = None,
+    article_limit: RateLimit | None = None,
 ) -> Any:
     """Run (or, given a pipeline, queue) the reaction script; returns its raw reply.
 
-    With ``limit`` the change counts against it first, in the same script on
-    one server; a full window makes the reply ``[-1, seconds to wait]``.
+    With ``limit`` (and ``article_limit``, the client's bound on this article)
+    the change counts against them first, in the same script on one server; a
+    full window makes the reply ``[-1, seconds to wait, suspect]``.
     """
     args = [
         PREFIX,
@@ -221,14 +228,21 @@ def queue_reaction(
     ]
     react = scripts(client).react
     limit_keys: list[str] = []
-    spec = ""
-    if limit is not None and limit.windows:
+    specs: list[str] = []
+    for one in (limit, article_limit):
+        if one is None or not one.windows:
+            continue
         if react.cluster:
-            wait = hit_limit(client, limit)
+            # A limit's keys share a slot of their own: a script for each.
+            wait = hit_limit(client, one)
             if wait:
-                return [-1, wait]
+                if one.suspect:
+                    record_dropped(client, "reactions_suspect", now, ref)
+                return [-1, wait, int(one.suspect)]
         else:
-            limit_keys, spec = limit.keys, limit.spec
+            limit_keys += one.keys
+            specs.append(one.spec)
+    spec = ",".join(specs)
 
     def rank_args(reply: list[Any]) -> list[Any] | None:
         changed, mine, old, old_ts = reply[:4]
@@ -267,14 +281,17 @@ def set_reaction(
     now: float,
     toggle: bool = False,
     limit: RateLimit | None = None,
+    article_limit: RateLimit | None = None,
 ) -> ReactionState:
     """Set (or with ``mood=None`` remove) the reader's one reaction; atomic.
 
-    Raises :class:`RateLimited` (and changes nothing) when ``limit`` is full.
+    Raises :class:`RateLimited` (and changes nothing) when a limit is full.
     """
-    reply = queue_reaction(client, ref, reader, mood, now, toggle, limit=limit)
+    reply = queue_reaction(
+        client, ref, reader, mood, now, toggle, limit=limit, article_limit=article_limit
+    )
     if reply[0] == -1:
-        raise RateLimited(int(reply[1]))
+        raise RateLimited(int(reply[1]), suspect=len(reply) > 2 and bool(int(reply[2])))
     changed, mine, _old, _old_ts, *counts = reply
     return ReactionState(
         counts=dict(zip(MOOD_KEYS, (int(c) for c in counts), strict=True)),

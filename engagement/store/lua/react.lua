@@ -5,8 +5,8 @@
 --       publication fraction, limit spec (see limit.lua), then the mood keys in
 --       display order (the cluster rankings script gets changed, mood, old mood,
 --       old time instead of the spec and moods).
--- Returns {changed, mine, old mood, old time, count per mood...}, or {-1, wait}
--- when a limit refuses the change.
+-- Returns {changed, mine, old mood, old time, count per mood...}, or {-1, wait,
+-- suspect} when a limit refuses the change (suspect: the per-article bound did).
 -- :: article
 local function react_article()
   local reader, mood, toggle = ARGV[3], ARGV[6], ARGV[7] == '1'
@@ -64,8 +64,11 @@ local function react_rank(changed, mood, old, old_ts)
 end
 
 -- :: whole
-local wait = limited(2, ARGV[9])
-if wait > 0 then return {-1, wait} end
+local wait, suspect = limited(2, ARGV[9])
+if wait > 0 then
+  if suspect == 1 then stat(tonumber(ARGV[4]), 'reactions_suspect', split(ARGV[5], ',')) end
+  return {-1, wait, suspect}
+end
 local changed, mood, old, old_ts = react_article()
 react_rank(changed, mood, old, old_ts)
 return react_reply(changed, mood, old, old_ts)
