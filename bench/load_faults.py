@@ -176,6 +176,7 @@ def main() -> None:
         "ENGAGEMENT_RATELIMIT_REACTIONS": "100000000/minute",
         "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "100000000/minute",
         "ENGAGEMENT_REACTIONS_PER_ARTICLE": "100000000/day",
+        "ENGAGEMENT_READER_PACE": "100000000/minute",
         "ENGAGEMENT_FLUSH_INTERVAL": "0",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom"),
         "BIND": f"127.0.0.1:{http_port}",

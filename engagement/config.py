@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_RATELIMIT_REACTIONS": "30/minute",
     "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "60/minute;600/hour",
     "ENGAGEMENT_REACTIONS_PER_ARTICLE": "100/day",
+    "ENGAGEMENT_READER_PACE": "20/minute",
     "ENGAGEMENT_METRICS_TOKEN": None,
     # Not part of the public contract: how long one Redis command may take.
     "ENGAGEMENT_REDIS_TIMEOUT": 0.25,
@@ -177,6 +178,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_RATELIMIT_REACTIONS": _rate_limit,
     "ENGAGEMENT_NEW_READERS_PER_ADDRESS": _rate_limit,
     "ENGAGEMENT_REACTIONS_PER_ARTICLE": _rate_limit,
+    "ENGAGEMENT_READER_PACE": _rate_limit,
     "ENGAGEMENT_METRICS_TOKEN": _optional_str,
     "ENGAGEMENT_REDIS_TIMEOUT": _float_positive,
     "ENGAGEMENT_PAGE_SIZE": _int(1),

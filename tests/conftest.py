@@ -302,6 +302,7 @@ def make_app(database_url: str, redis_url: str, instance: Path, **extra: object)
         # Tests make many readers from one address; test_inflation.py uses the default.
         "ENGAGEMENT_NEW_READERS_PER_ADDRESS": "100000/minute",
         "ENGAGEMENT_REACTIONS_PER_ARTICLE": "100000/day",
+        "ENGAGEMENT_READER_PACE": "100000/minute",
         **extra,
     }
     return create_app(config)

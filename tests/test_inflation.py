@@ -131,3 +131,26 @@ def test_one_address_reacts_to_one_article_at_most_its_bound(
         elsewhere.post(f"/api/v1/articles/{SLUG}/reactions", json={"reaction": "sad"}).status_code
         == 200
     )
+
+
+def test_a_reader_faster_than_a_person_stops_counting(app_factory: Any, redis_server: Any) -> None:
+    site = app_factory(redis_server.url, ENGAGEMENT_READER_PACE="5/minute")
+    assert site.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    reader = reader_client(site, address="198.51.100.95")
+    slugs = [
+        "kashi-orchard-cooperative",
+        "hetian-carpet-workshop",
+        "aksu-solar-pumps",
+        "shache-vocational-school",
+        "kashgar-teacher-exchange",
+        "remote-classroom-network",
+        "kanas-winter-tourism",
+        "muqam-heritage-center",
+    ]
+    answers = [reader.post(f"/api/v1/articles/{s}/views", json={}).get_json() for s in slugs]
+    assert [a["counted"] for a in answers] == [True] * 5 + [False] * 3
+    client = redis_server.client(decode_responses=True)
+    try:
+        assert int(client.hget(keys.stats_key(), "views_suspect")) == 3
+    finally:
+        client.close()

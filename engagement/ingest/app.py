@@ -151,8 +151,10 @@ class IngestApp:
             )
             return _no_store(202, events.ping_body(outcome), [])
         if what == "views":
-            limit = events.new_reader_limit(self.config, address) if new else None
-            return self.view(environ, body, ref, slug, reader, agent, jar, cookie, limit)
+            limits = [events.reader_pace(self.config, reader)]
+            if new:
+                limits.append(events.new_reader_limit(self.config, address))
+            return self.view(environ, body, ref, slug, reader, agent, jar, cookie, limits)
         mood = None if method == "DELETE" else self.mood(environ, body)
         limit = events.reaction_limit(self.config, address)
         try:
@@ -175,7 +177,7 @@ class IngestApp:
         agent: str,
         jar: Any,
         cookie: list[tuple[str, str]],
-        limit: counters.RateLimit | None,
+        limits: list[counters.RateLimit],
     ) -> Answer:
         """Count the view and open its page view, with where it came from."""
         kind, seen = pings.visitor(jar.get(pings.VISITOR_COOKIE), int(now(self.config) // DAY))
@@ -190,7 +192,7 @@ class IngestApp:
         )
         result, page_view = self.with_redis(
             lambda client: events.count_view(
-                client, ref, reader, agent, self.config, arrival, limit
+                client, ref, reader, agent, self.config, arrival, limits
             )
         )
         return _no_store(202, events.view_body(slug, result, page_view), cookie)

@@ -8,7 +8,7 @@ the client address they found.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -45,12 +45,20 @@ def article_reaction_limit(
     return counters.RateLimit(f"r{ref.id}:{limit.client}", windows, suspect=True)
 
 
+def reader_pace(config: Mapping[str, Any], reader: str) -> counters.RateLimit:
+    """How many views one reader's identity may count (``ENGAGEMENT_READER_PACE``):
+    more articles a minute than a person reads is a script."""
+    windows = _windows(str(config["ENGAGEMENT_READER_PACE"]))
+    return counters.RateLimit(f"p:{reader}", windows, suspect=True)
+
+
 def new_reader_limit(config: Mapping[str, Any], address: str) -> counters.RateLimit:
     """How many cookie-less view beacons of one address count
     (``ENGAGEMENT_NEW_READERS_PER_ADDRESS``): a NAT's crowd of real first-time
     readers fits; a loop that makes up identities does not."""
     windows = _windows(str(config["ENGAGEMENT_NEW_READERS_PER_ADDRESS"]))
-    return counters.RateLimit(readers.new_readers_key(address, config["SECRET_KEY"]), windows)
+    key = readers.new_readers_key(address, config["SECRET_KEY"])
+    return counters.RateLimit(key, windows, suspect=True)
 
 
 def count_view(
@@ -60,18 +68,19 @@ def count_view(
     agent: str,
     config: Mapping[str, Any],
     arrival: Arrival = NO_ARRIVAL,
-    limit: counters.RateLimit | None = None,
+    limits: Sequence[counters.RateLimit] = (),
 ) -> tuple[ViewResult, str | None]:
     """Count a view once per reader per window and open its page view (repeat
     views get one too: their attention is real); a crawler's is only counted as
-    dropped, and one over ``limit`` (a cookie-less reader's address) as suspect.
+    dropped, and one over ``limits`` (the reader's pace, a cookie-less reader's
+    address) as suspect.
     Returns the result and the page view's id (None when there is none)."""
     if is_bot(agent):
         views = counters.record_dropped(client, "views_bot", now(config), ref)
         child(VIEWS, "bot").inc()
         return ViewResult(counted=False, views=views), None
     window = config["ENGAGEMENT_VIEW_WINDOW"]
-    result = counters.record_view(client, ref, reader, now(config), window, arrival, limit)
+    result = counters.record_view(client, ref, reader, now(config), window, arrival, limits)
     if result.suspect:
         child(VIEWS, "suspect").inc()
         return result, None

@@ -170,29 +170,33 @@ def queue_view(
     window: int,
     pipe: Any = None,
     arrival: Arrival = NO_ARRIVAL,
-    limit: RateLimit | None = None,
+    limits: Sequence[RateLimit] = (),
 ) -> Any:
     """Run (or, given a pipeline, queue) the view script; returns its raw reply.
 
     ``arrival`` opens the page view its pings will name, with where it came from.
-    With ``limit`` (a cookie-less reader's address) the view first counts against
-    it, in the same script on one server; over it, the reply is ``[0, views, 1]``
-    and the view is counted as ``views_suspect`` only.
+    With ``limits`` (the reader's pace, a cookie-less reader's address) the view
+    first counts against them, in the same script on one server; over one, the
+    reply is ``[0, views, 1]`` and the view is counted as ``views_suspect`` only.
     """
     head = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
     tail = arrival.args()
     view = scripts(client).view
     limit_keys: list[str] = []
-    spec = ""
-    if limit is not None and limit.windows:
+    specs: list[str] = []
+    for limit in limits:
+        if not limit.windows:
+            continue
         if view.cluster:
+            # A limit's keys share a slot of their own: a script for each.
             if hit_limit(client, limit):
                 return [0, record_dropped(client, "views_suspect", now, ref), 1]
         else:
-            limit_keys, spec = limit.keys, limit.spec
+            limit_keys += limit.keys
+            specs.append(limit.spec)
     return view.run(
         counts_key(ref.id),
-        [*head, "", *tail, spec],
+        [*head, "", *tail, ",".join(specs)],
         lambda reply: [*head, reply[0], *tail, ""],
         pipe=pipe,
         extra_keys=limit_keys,
@@ -264,11 +268,11 @@ def record_view(
     now: float,
     window: int,
     arrival: Arrival = NO_ARRIVAL,
-    limit: RateLimit | None = None,
+    limits: Sequence[RateLimit] = (),
 ) -> ViewResult:
     """Count one view unless this reader was counted within ``window`` seconds
-    (or ``limit`` holds it back as suspect)."""
-    reply = queue_view(client, ref, reader, now, window, arrival=arrival, limit=limit)
+    (or one of ``limits`` holds it back as suspect)."""
+    reply = queue_view(client, ref, reader, now, window, arrival=arrival, limits=limits)
     suspect = len(reply) > 2 and bool(int(reply[2]))
     return ViewResult(counted=bool(reply[0]), views=int(reply[1]), suspect=suspect)
 

@@ -112,8 +112,8 @@ local function view_rank(counted)
 end
 
 -- :: whole
--- A cookie-less reader's address over ENGAGEMENT_NEW_READERS_PER_ADDRESS (KEYS
--- from 2, ARGV[15] the spec): nothing counts but the suspect view itself.
+-- Over the reader's pace or, cookie-less, its address's bound (KEYS from 2,
+-- ARGV[15] the spec): nothing counts but the suspect view itself.
 if ARGV[15] ~= '' and limited(2, ARGV[15]) > 0 then
   stat(tonumber(ARGV[4]), 'views_suspect', split(ARGV[6], ','))
   return {0, tonumber(redis.call('HGET', article_prefix(ARGV[2]) .. 'c', 'views') or '0'), 1}
