@@ -185,6 +185,10 @@ def test_readme_iframe_size_shows_five_items_and_freshness(
     items = frame.locator(".ranking-list li")
     assert items.count() == 5
     inner = page.frames[1]
+    # Measure once the frame has its stylesheet and fonts (a loaded CI machine
+    # once measured the page before its layout settled).
+    inner.wait_for_load_state("load")
+    inner.evaluate("() => document.fonts.ready.then(() => new Promise(requestAnimationFrame))")
     fits = inner.evaluate(
         """() => {
           const note = document.querySelector('.eng-note').getBoundingClientRect();
