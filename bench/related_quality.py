@@ -1,8 +1,10 @@
 """How good are the 相关文章 suggestions? Precision@5 on a blind import.
 
-Imports a labelled corpus (default ../shared/data/cnews-1000.jsonl) with every
-article put in ONE category, so that the category cannot leak the answer, then
-scores each article's 5 suggestions by the share whose true label matches. Two
+Imports a labelled corpus with every article put in ONE category, so that the
+category cannot leak the answer, then scores each article's 5 suggestions by
+the share whose true label matches. The corpora: the Chinese cnews set
+(../shared/data/cnews-1000.jsonl, where it exists) and an English news set
+built from public material (bench/english_news.py), or the paths given. Two
 baselines run on the same corpus in the same process:
 
 - YARPP-style: each article's 20 most frequent words, split on non-word
@@ -11,7 +13,11 @@ baselines run on the same corpus in the same process:
 - plain TF-IDF cosine over rjieba tokens (raw term frequency, no stop words,
   no title weight, no feedback).
 
-    .venv/bin/python bench/related_quality.py [PATH]
+Then what each step is worth: the same model with one step taken away or
+changed (the second scoring, the feedback, stemming, stop words), and with
+word bigrams added, computed on the model directly.
+
+    .venv/bin/python bench/related_quality.py [PATH ...]
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT = ROOT.parent / "shared" / "data" / "cnews-1000.jsonl"
+CNEWS = ROOT.parent / "shared" / "data" / "cnews-1000.jsonl"
 K = 5
 
 
@@ -124,10 +130,64 @@ def ours(path: Path) -> tuple[dict[str, list[str]], float, float]:
     return out, import_seconds, rebuild_seconds
 
 
-def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
-    if not path.exists():
-        sys.exit(f"no corpus at {path}")
+def ablations(rows: list[dict]) -> list[tuple[str, dict[int, list[int]]]]:
+    """Suggestions of the model with one step changed, straight from ``Model``."""
+    from engagement.related import model as m
+    from engagement.related import text
+
+    def build() -> m.Model:
+        text.normalize.cache_clear()
+        return m.Model(
+            m.Doc(id=i, counts=text.article_terms(r["title"], r["body"]))
+            for i, r in enumerate(rows)
+        )
+
+    def top(found: dict[int, float]) -> list[int]:
+        return [o for o, _ in heapq.nlargest(K, found.items(), key=lambda kv: kv[1])]
+
+    out = []
+    model = build()
+    out.append(("model alone (no dates: the reference for the rows below)", _neighbours(model)))
+    out.append(
+        (
+            "without the second scoring",
+            {i: top(model.scores(model.expanded(i), i)) for i in model.docs},
+        )
+    )
+    out.append(
+        (
+            "without feedback or second scoring",
+            {i: top(model.scores(model.vectors[i], i)) for i in model.docs},
+        )
+    )
+    stem, stop, article_terms = text._stem, text.ENGLISH_STOP, text.article_terms
+    try:
+        text._stem = lambda word: word
+        out.append(("without stemming", _neighbours(build())))
+        text._stem = stem
+        text.ENGLISH_STOP = frozenset()
+        out.append(("without English stop words", _neighbours(build())))
+        text.ENGLISH_STOP = stop
+
+        def with_bigrams(title: str, body: str) -> dict[str, int]:
+            counts = Counter(article_terms(title, body))
+            words = text.terms(body)
+            counts.update(f"{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+            return dict(counts)
+
+        text.article_terms = with_bigrams
+        out.append(("with word bigrams", _neighbours(build())))
+    finally:
+        text._stem, text.ENGLISH_STOP, text.article_terms = stem, stop, article_terms
+        text.normalize.cache_clear()
+    return out
+
+
+def _neighbours(model) -> dict[int, list[int]]:  # type: ignore[no-untyped-def]
+    return {i: [o for o, _ in model.neighbours(i, K)] for i in model.docs}
+
+
+def report(path: Path) -> None:
     rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
     labels = {r["slug"]: r["category"] for r in rows}
     index = {r["slug"]: i for i, r in enumerate(rows)}
@@ -145,9 +205,11 @@ def main() -> None:
     never_self = all(s not in f for s, f in suggested.items())
     full = all(len(f) == K for f in suggested.values())
 
+    sizes = Counter(labels.values())
     print(
-        f"related quality: {path.name}, {len(rows)} articles, {len(set(labels.values()))} "
-        "labels, imported blind (one category); precision@5 by true label"
+        f"related quality: {path.name}, {len(rows)} articles, {len(sizes)} labels "
+        f"({', '.join(f'{k} {v}' for k, v in sizes.most_common())}), imported blind "
+        "(one category); precision@5 by true label"
     )
     print()
     print("| method | precision@5 | seconds for all suggestions |")
@@ -156,12 +218,27 @@ def main() -> None:
         f"| YARPP-style (20 most frequent \\W+-split words) | {yarpp:.3f} | {yarpp_seconds:.2f} |"
     )
     print(f"| plain TF-IDF cosine over rjieba tokens | {tfidf:.3f} | {tfidf_seconds:.2f} |")
-    print(f"| engagement (rebuild-related) | {ours_p:.3f} | {rebuild_seconds:.2f} |")
+    print(f"| **engagement** (rebuild-related) | **{ours_p:.3f}** | {rebuild_seconds:.2f} |")
+    for name, found in ablations(rows):
+        print(f"| engagement {name} | {precision(found, by_index):.3f} | |")
     print()
     print(
         f"import with incremental suggestions: {import_seconds:.2f}s; "
         f"never self: {never_self}; always {K} suggestions: {full}"
     )
+    print()
+
+
+def main() -> None:
+    paths = [Path(p) for p in sys.argv[1:]]
+    if not paths:
+        from english_news import build
+
+        paths = [p for p in (CNEWS,) if p.exists()] + [build()]
+    for path in paths:
+        if not path.exists():
+            sys.exit(f"no corpus at {path}")
+        report(path)
 
 
 if __name__ == "__main__":

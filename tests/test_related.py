@@ -123,6 +123,12 @@ def test_segmentation_understands_chinese_and_english() -> None:
     assert counts["房贷利率"] > counts["下调"], "title terms weigh more"
 
 
+def test_english_terms_are_stemmed_and_keep_acronyms() -> None:
+    assert terms("Running runners ran") == ["run", "runner", "ran"]
+    assert terms("The UK's MPs and the EU") == ["uk", "mps", "eu"]
+    assert terms("it is an ox") == [], "short lower-case words and stop words carry nothing"
+
+
 @pytest.mark.parametrize(
     ("slug", "topic", "count"),
     [

@@ -1,5 +1,9 @@
 """Turning article text into terms: rjieba word segmentation for Chinese,
-lower-cased words for English, stop words and noise removed."""
+Snowball-stemmed lower-case words for English, stop words and noise removed.
+
+English words shorter than three letters are noise, except acronyms written in
+capitals (UK, EU, TV, PC, MP), which name a story's subject as well as any word.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,13 @@ from collections import Counter
 from functools import lru_cache
 
 import rjieba
+import snowballstemmer
 
 _TAG = re.compile(r"<[^>]+>")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"^[a-z][a-z0-9'+-]*$")
+_ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+_stem = snowballstemmer.stemmer("english").stemWord
 
 # Function words and news boilerplate that say nothing about a story's subject.
 CHINESE_STOP = frozenset(
@@ -46,7 +53,10 @@ ENGLISH_STOP = frozenset(
 @lru_cache(maxsize=50_000)
 def normalize(token: str) -> str | None:
     """One token as a term, or None when it carries no meaning."""
-    token = token.strip().lower()
+    token = token.strip()
+    if _ACRONYM.match(token) and token != "I":
+        return token.lower()
+    token = token.lower()
     if not token:
         return None
     if _CJK.search(token):
@@ -55,14 +65,7 @@ def normalize(token: str) -> str | None:
         return token
     if not _WORD.match(token) or len(token) < 3 or token in ENGLISH_STOP:
         return None
-    # Light English stemming: plural and possessive forms fold together.
-    if token.endswith("'s"):
-        token = token[:-2]
-    elif token.endswith("ies") and len(token) > 4:
-        token = token[:-3] + "y"
-    elif token.endswith("s") and not token.endswith(("ss", "us", "is")) and len(token) > 3:
-        token = token[:-1]
-    return token
+    return _stem(token.removesuffix("'s"))
 
 
 def plain(text: str) -> str:
