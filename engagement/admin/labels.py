@@ -18,6 +18,13 @@ ACTIONS = {
     "pin": "置顶",
     "unpin": "取消置顶",
     "reset": "计数清零",
+    "discount": "扣除可疑阅读",
+}
+# The suspect bounds (store/keys.SUSPECT_RULES), as the article page names them.
+RULE_LABELS = {
+    "a": "同一地址新身份过多",
+    "p": "阅读速度超过常人",
+    "r": "同一客户端对本文表态过多",
 }
 
 
@@ -52,9 +59,23 @@ def detail_label(action: str, detail: str) -> str:
             return detail
         parts = [f"{METRIC_LABELS.get(k, k)} {v}" for k, v in before.items() if k in METRIC_LABELS]
         return "清零前：" + "，".join(parts)
+    if action == "discount":
+        try:
+            record = json.loads(detail)
+            return (
+                f"{record['at']} 起一小时，{RULE_LABELS.get(record['rule'], record['rule'])}："
+                f"扣除阅读 {record['views']}"
+            )
+        except (ValueError, KeyError, TypeError):
+            return detail
     return detail
+
+
+def rule_label(rule: str) -> str:
+    return RULE_LABELS.get(rule, rule)
 
 
 bp.add_app_template_filter(ranking_label, "ranking_label")
 bp.add_app_template_filter(action_label, "action_label")
 bp.add_app_template_filter(detail_label, "detail_label")
+bp.add_app_template_filter(rule_label, "rule_label")

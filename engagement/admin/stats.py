@@ -48,7 +48,10 @@ class Overview:
     moods: dict[str, int] = field(default_factory=dict)
     bots: int | None = None
     repeats: int | None = None
-    suspects: int | None = None  # views held back by the per-address identity limit
+    suspects: int | None = None  # views and reactions held back by a suspect bound
+    discounted: int | None = None  # counted views operators took back from a burst
+    pinged: int | None = None  # counted views whose page sent a ping while visible
+    suspect_pings: int | None = None  # pings claiming more time than had passed
     labels: list[str] = field(default_factory=list)
     views_series: list[int] = field(default_factory=list)
     reactions_series: list[int] = field(default_factory=list)
@@ -82,6 +85,9 @@ def overview(client: Any, window: str, scope: str = "all") -> Overview:
     result.suspects = sum(
         s.get("views_suspect", 0) + s.get("reactions_suspect", 0) for s in per_hour
     )
+    result.discounted = sum(s.get("views_discounted", 0) for s in per_hour)
+    result.pinged = sum(s.get("views_pinged", 0) for s in per_hour)
+    result.suspect_pings = sum(s.get("pings_suspect", 0) for s in per_hour)
     if window in ("24h", "7d"):
         result.readers = counters.unique_readers(client, "h", hours, scope)
         fmt = "%H:00" if window == "24h" else "%m-%d %H时"
@@ -124,6 +130,9 @@ def _prepend_history(result: Overview, first_redis_day: int, scope: str) -> None
     result.readers = None
     result.bots = None
     result.suspects = None
+    result.discounted = None
+    result.pinged = None
+    result.suspect_pings = None
     end = datetime.fromtimestamp(first_redis_day * DAY, UTC).date()
     first = end - timedelta(days=90 - len(result.labels))
     columns = [ArticleDaily.views, ArticleDaily.reactions] + [

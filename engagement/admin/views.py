@@ -36,7 +36,7 @@ from ..params import in_range
 from ..rankings.core import WINDOW_LABELS, Ranking
 from ..rankings.leaderboards import choice_or_400, leaderboards
 from ..related import store as related
-from ..store import counters, keys
+from ..store import bursts, counters, keys
 from ..store.refs import ref_for
 from . import attention
 from .auth import current_operator
@@ -128,6 +128,9 @@ def overview_json() -> ResponseReturnValue:
         "bots": numbers.bots,
         "repeats": numbers.repeats,
         "suspects": numbers.suspects,
+        "discounted": numbers.discounted,
+        "pinged": numbers.pinged,
+        "suspect_pings": numbers.suspect_pings,
         "series": {
             "labels": numbers.labels,
             "views": numbers.views_series,
@@ -158,8 +161,9 @@ def article(slug: str) -> ResponseReturnValue:
                 listed = [i.rank for i in boards.board(r).items if i.article_id == item.id]
                 ranks[window] = listed[0] if listed else boards.rank_for(r, item.id)
             extra = attention.article_context(client, item.id, totals["views"])
+            suspect_bursts = bursts.bursts(client, item.id)
     except RedisUnavailable:
-        totals, series, ranks, extra = None, None, {}, {}
+        totals, series, ranks, extra, suspect_bursts = None, None, {}, {}, []
     labels = [hour_label(h) for h in hours]
     chart = (
         line_chart(
@@ -186,6 +190,7 @@ def article(slug: str) -> ResponseReturnValue:
         pin_rankings=[(key, ranking_label(key)) for key in PIN_RANKINGS],
         rank_windows=RANK_WINDOWS,
         moods=MOODS,
+        bursts=suspect_bursts,
         **extra,
     )
 
@@ -195,7 +200,11 @@ def hour_label(hour: int) -> str:
     return moment.astimezone(current_app.config["ENGAGEMENT_TIMEZONE"]).strftime("%m-%d %H时")
 
 
+bp.add_app_template_filter(hour_label, "hour_label")
+
+
 def _audit(action: str, article: Article | None, detail: str = "") -> None:
+    """Record an operator's change; rankings are read afresh after it."""
     db.session.add(
         AuditEntry(
             operator=current_operator() or "?",
@@ -246,6 +255,28 @@ def unpin(slug: str, pin_id: int) -> ResponseReturnValue:
     db.session.delete(found)
     _audit("unpin", item, detail)
     flash("已取消置顶。")
+    return redirect(url_for("admin.article", slug=slug))
+
+
+@bp.post("/articles/<slug>/bursts/<int:hour>/<rule>/discount")
+def discount(slug: str, hour: int, rule: str) -> ResponseReturnValue:
+    """Take back views a suspect burst counted (finer than 清零): from the
+    article's count, its rankings and its SQL history of that hour."""
+    item = _article(slug)
+    try:
+        with redis_store.guard() as client:
+            burst = bursts.find(client, item.id, hour, rule)
+            if burst is None:
+                abort(404)
+            views = in_range(request.form.get("views", ""), 1, max(1, burst.discountable))
+            if views is None or not burst.discountable:
+                abort(400, description=f"扣除数应在 1 到 {burst.discountable} 之间。")
+            taken = bursts.discount(client, ref_for(item), burst, views)
+    except RedisUnavailable:
+        abort(503, description="Redis 暂时不可用，无法扣除。")
+    when = hour_label(hour)
+    _audit("discount", item, json.dumps({"hour": hour, "at": when, "rule": rule, "views": taken}))
+    flash(f"已扣除 {when} 起一小时内的 {taken} 次阅读。")
     return redirect(url_for("admin.article", slug=slug))
 
 

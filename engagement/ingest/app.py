@@ -37,6 +37,7 @@ from ..params import whole_number
 from ..store import counters, refs
 from ..store.attention import Ping
 from ..store.keys import DAY
+from ..store.limits import RateLimit, RateLimited
 from ..web.errors import ApiError, compact_json, json_error, limited
 from ..web.security import ALWAYS, NO_STORE, has_nul
 from . import events, origins, pings, readers
@@ -163,7 +164,7 @@ class IngestApp:
                     client, ref, reader, agent, mood, self.config, limit
                 )
             )
-        except counters.RateLimited as exc:
+        except RateLimited as exc:
             raise Refused(limited(exc.retry_after), cookie) from None
         return _no_store(200, events.reactions_body(slug, state), cookie)
 
@@ -177,7 +178,7 @@ class IngestApp:
         agent: str,
         jar: Any,
         cookie: list[tuple[str, str]],
-        limits: list[counters.RateLimit],
+        limits: list[RateLimit],
     ) -> Answer:
         """Count the view and open its page view, with where it came from."""
         kind, seen = pings.visitor(jar.get(pings.VISITOR_COOKIE), int(now(self.config) // DAY))

@@ -19,6 +19,7 @@ from ..metrics import PINGS, REACTIONS, VIEWS, child
 from ..store import attention, counters
 from ..store.attention import Ping, PingResult
 from ..store.counters import NO_ARRIVAL, Arrival, ArticleRef, ReactionState, ViewResult
+from ..store.limits import RateLimit, RateLimited, hit_limit
 from . import readers
 from .bots import is_bot
 
@@ -29,36 +30,36 @@ def _windows(limit: str) -> tuple[tuple[int, int], ...]:
     return tuple((item.amount, item.get_expiry()) for item in parse_many(limit))
 
 
-def reaction_limit(config: Mapping[str, Any], address: str) -> counters.RateLimit:
+def reaction_limit(config: Mapping[str, Any], address: str) -> RateLimit:
     """A client's ``ENGAGEMENT_RATELIMIT_REACTIONS``, counted inside the reaction
     script (a Flask-Limiter decorator would be a second round trip)."""
     windows = _windows(str(config["ENGAGEMENT_RATELIMIT_REACTIONS"]))
-    return counters.RateLimit(readers.rate_limit_key(address, config["SECRET_KEY"]), windows)
+    return RateLimit(readers.rate_limit_key(address, config["SECRET_KEY"]), windows)
 
 
 def article_reaction_limit(
-    config: Mapping[str, Any], limit: counters.RateLimit, ref: ArticleRef
-) -> counters.RateLimit:
+    config: Mapping[str, Any], limit: RateLimit, ref: ArticleRef
+) -> RateLimit:
     """The client's bound on reaction changes to one article
     (``ENGAGEMENT_REACTIONS_PER_ARTICLE``): what it refuses is suspect traffic."""
     windows = _windows(str(config["ENGAGEMENT_REACTIONS_PER_ARTICLE"]))
-    return counters.RateLimit(f"r{ref.id}:{limit.client}", windows, suspect=True)
+    return RateLimit(f"r{ref.id}:{limit.client}", windows, rule="r")
 
 
-def reader_pace(config: Mapping[str, Any], reader: str) -> counters.RateLimit:
+def reader_pace(config: Mapping[str, Any], reader: str) -> RateLimit:
     """How many views one reader's identity may count (``ENGAGEMENT_READER_PACE``):
     more articles a minute than a person reads is a script."""
     windows = _windows(str(config["ENGAGEMENT_READER_PACE"]))
-    return counters.RateLimit(f"p:{reader}", windows, suspect=True)
+    return RateLimit(f"p:{reader}", windows, rule="p")
 
 
-def new_reader_limit(config: Mapping[str, Any], address: str) -> counters.RateLimit:
+def new_reader_limit(config: Mapping[str, Any], address: str) -> RateLimit:
     """How many cookie-less view beacons of one address count
     (``ENGAGEMENT_NEW_READERS_PER_ADDRESS``): a NAT's crowd of real first-time
     readers fits; a loop that makes up identities does not."""
     windows = _windows(str(config["ENGAGEMENT_NEW_READERS_PER_ADDRESS"]))
     key = readers.new_readers_key(address, config["SECRET_KEY"])
-    return counters.RateLimit(key, windows, suspect=True)
+    return RateLimit(key, windows, rule="a")
 
 
 def count_view(
@@ -68,7 +69,7 @@ def count_view(
     agent: str,
     config: Mapping[str, Any],
     arrival: Arrival = NO_ARRIVAL,
-    limits: Sequence[counters.RateLimit] = (),
+    limits: Sequence[RateLimit] = (),
 ) -> tuple[ViewResult, str | None]:
     """Count a view once per reader per window and open its page view (repeat
     views get one too: their attention is real); a crawler's is only counted as
@@ -107,21 +108,21 @@ def change_reaction(
     agent: str,
     mood: str | None,
     config: Mapping[str, Any],
-    limit: counters.RateLimit,
+    limit: RateLimit,
     toggle: bool = False,
 ) -> ReactionState:
     """Set, switch (``toggle``: or take back) or with ``mood=None`` remove the
     reader's reaction. A crawler's change is dropped and counted as such.
 
-    Raises :class:`counters.RateLimited`, having changed nothing, when the client
+    Raises :class:`RateLimited`, having changed nothing, when the client
     is over its limit (crawlers included) or over its bound on this article
     (then the change is counted as ``reactions_suspect``).
     """
     try:
         if is_bot(agent):
-            wait = counters.hit_limit(client, limit)
+            wait = hit_limit(client, limit)
             if wait:
-                raise counters.RateLimited(wait)
+                raise RateLimited(wait)
             counters.record_dropped(client, "reactions_bot", now(config), ref)
             child(REACTIONS, "bot").inc()
             return counters.reaction_state(client, ref.id, None)
@@ -135,7 +136,7 @@ def change_reaction(
             limit=limit,
             article_limit=article_reaction_limit(config, limit, ref),
         )
-    except counters.RateLimited as exc:
+    except RateLimited as exc:
         child(REACTIONS, "suspect" if exc.suspect else "limited").inc()
         raise
     child(REACTIONS, "changed" if state.changed else "unchanged").inc()

@@ -30,11 +30,11 @@ from .keys import (
     counts_key,
     coview_degrees_key,
     coview_key,
-    limit_key,
     readers_key,
     site_uniques_key,
     stats_key,
 )
+from .limits import RateLimit, RateLimited, check_limits
 from .scripts import scripts
 
 
@@ -116,42 +116,6 @@ class ViewResult:
 
 
 @dataclass(frozen=True)
-class RateLimit:
-    """A client's limit: its hashed identity and (amount, seconds) windows.
-    ``suspect``: what it refuses is counted as suspect traffic."""
-
-    client: str
-    windows: tuple[tuple[int, int], ...]
-    suspect: bool = False
-
-    @property
-    def keys(self) -> list[str]:
-        return [limit_key(self.client, amount, seconds) for amount, seconds in self.windows]
-
-    @property
-    def spec(self) -> str:
-        flag = "s" if self.suspect else ""
-        return ",".join(f"{flag}{amount}:{seconds}" for amount, seconds in self.windows)
-
-
-class RateLimited(Exception):
-    """A limit window is full; ``retry_after`` seconds until all allow again."""
-
-    def __init__(self, retry_after: int, suspect: bool = False) -> None:
-        super().__init__(f"rate limited for {retry_after} s")
-        self.retry_after = retry_after
-        self.suspect = suspect
-
-
-def hit_limit(client: Any, limit: RateLimit) -> int:
-    """Count one hit in each window (one round trip); seconds to wait, 0 if allowed."""
-    if not limit.windows:
-        return 0
-    wait, _suspect = scripts(client).limit(keys=limit.keys, args=[limit.spec])
-    return int(wait)
-
-
-@dataclass(frozen=True)
 class ReactionState:
     counts: dict[str, int]
     mine: str | None
@@ -182,21 +146,14 @@ def queue_view(
     head = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
     tail = arrival.args()
     view = scripts(client).view
-    limit_keys: list[str] = []
-    specs: list[str] = []
-    for limit in limits:
-        if not limit.windows:
-            continue
-        if view.cluster:
-            # A limit's keys share a slot of their own: a script for each.
-            if hit_limit(client, limit):
-                return [0, record_dropped(client, "views_suspect", now, ref), 1]
-        else:
-            limit_keys += limit.keys
-            specs.append(limit.spec)
+    limit_keys, spec, refused = check_limits(
+        client, view.cluster, limits, "views_suspect", now, ref
+    )
+    if refused:
+        return [0, int(client.hget(counts_key(ref.id), "views") or 0), 1]
     return view.run(
         counts_key(ref.id),
-        [*head, "", *tail, ",".join(specs)],
+        [*head, "", *tail, spec],
         lambda reply: [*head, reply[0], *tail, ""],
         pipe=pipe,
         extra_keys=limit_keys,
@@ -231,22 +188,11 @@ def queue_reaction(
         ref.pub_fraction,
     ]
     react = scripts(client).react
-    limit_keys: list[str] = []
-    specs: list[str] = []
-    for one in (limit, article_limit):
-        if one is None or not one.windows:
-            continue
-        if react.cluster:
-            # A limit's keys share a slot of their own: a script for each.
-            wait = hit_limit(client, one)
-            if wait:
-                if one.suspect:
-                    record_dropped(client, "reactions_suspect", now, ref)
-                return [-1, wait, int(one.suspect)]
-        else:
-            limit_keys += one.keys
-            specs.append(one.spec)
-    spec = ",".join(specs)
+    limit_keys, spec, refused = check_limits(
+        client, react.cluster, (limit, article_limit), "reactions_suspect", now, ref
+    )
+    if refused:
+        return [-1, refused[0], int(refused[1])]
 
     def rank_args(reply: list[Any]) -> list[Any] | None:
         changed, mine, old, old_ts = reply[:4]

@@ -33,6 +33,8 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:rm:<minute>``     hash: page views seen that minute, per article and scope
 ``eng:{rk}:at:<scope>:d:<n>`` hash: a day's attention numbers of a scope or an article
                              (``a<id>``): sources, depth histogram, blocks, clicks
+``eng:{rk}:sus:<id>``       hash: the article's suspect bursts, ``<hour>:<rule>:held`` (held
+                             back), ``…:passed`` (let through first), ``…:disc`` (discounted)
 ``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
                              current fixed window of the limit "n per s seconds"
 
@@ -66,6 +68,13 @@ ATTENTION_METRICS: tuple[str, ...] = (
 )
 # The blocks of ours whose viewable impressions and clicks are counted.
 BLOCKS: tuple[str, ...] = ("related", "rankings", "featured", "gallery", "hot", "widget")
+# The bounds whose refusals are suspect traffic, by the letter a limit spec and a
+# burst record carry (ingest/events.py sets them; lua/limit.lua reads them).
+SUSPECT_RULES: dict[str, str] = {
+    "a": "address",  # ENGAGEMENT_NEW_READERS_PER_ADDRESS: made-up identities
+    "p": "pace",  # ENGAGEMENT_READER_PACE: more articles than a person reads
+    "r": "article",  # ENGAGEMENT_REACTIONS_PER_ARTICLE: one client's reactions
+}
 DAY = 86400
 HOUR = 3600
 MINUTE = 60
@@ -104,6 +113,7 @@ LIFETIMES: dict[str, int] = {
     "PAGEVIEW_SECONDS": 1800,  # a page view's attention state, from its last ping
     "VIEW_DELAY": 1,  # the script's beacon waits 1 s visible: the first ping may cover it
     "PING_MAX": 30,  # engaged seconds one ping may credit
+    "PING_SLACK": 10,  # seconds a ping may claim beyond the time since the last (jitter)
     "PAGEVIEW_MAX": 1800,  # engaged seconds one page view may collect
     "NOW_SECONDS": 30,  # readers now: last ping younger than this
     "NOW_KEEP": 60,  # page views trimmed from the readers-now sets after this
@@ -204,6 +214,11 @@ def minute_readers_key(minute: int) -> str:
 def attention_key(scope: str, day: int) -> str:
     """A day's attention hash of a scope (``all``, ``c<id>``) or an article (``a<id>``)."""
     return f"{rank_prefix()}at:{scope}:d:{day}"
+
+
+def suspects_key(article_id: int) -> str:
+    """The article's suspect bursts (``lua/lib.lua``'s ``suspect``)."""
+    return f"{rank_prefix()}sus:{article_id}"
 
 
 def limit_key(client: str, amount: int, seconds: int) -> str:

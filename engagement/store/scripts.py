@@ -149,11 +149,11 @@ class Scripts:
         self.restore_readers = Split(client, "restore_readers")
         self.reset = Split(client, "reset")
         self.snapshot = client.register_script(source("snapshot"))
-        self.limit = client.register_script(
-            source("limit") + "local wait, suspect = limited(1, ARGV[1])\nreturn {wait, suspect}"
-        )
+        self.limit = client.register_script(source("limit") + "return {limited(1, ARGV[1])}")
         self.build_ranking = client.register_script(source("build_ranking"))
         self.ping = Ranked(client, "ping")
+        self.suspect = Ranked(client, "suspect")
+        self.discount = Split(client, "discount")
 
 
 _scripts: weakref.WeakKeyDictionary[Any, Scripts] = weakref.WeakKeyDictionary()

@@ -33,6 +33,7 @@ from ..rankings.leaderboards import leaderboards
 from ..related import store as related
 from ..store import counters, refs
 from ..store.counters import ReactionState
+from ..store.limits import RateLimited
 from .security import NO_STORE
 
 bp = Blueprint("pages", __name__)
@@ -240,7 +241,7 @@ def react(slug: str) -> ResponseReturnValue:
             )
     except RedisUnavailable:
         abort(503, description="心情计数暂时不可用，请稍后再试。")
-    except counters.RateLimited as exc:
+    except RateLimited as exc:
         raise TooManyRequests("操作过于频繁，请稍后再试。", retry_after=exc.retry_after) from None
     return redirect(url_for("pages.article", slug=slug, reacted=1, _anchor="reactions"), 303)
 

@@ -14,9 +14,9 @@ local function article_prefix(id)
 end
 
 -- ``durable`` false: the attention sums, kept in Redis only (not queued for SQL)
--- and without the 1h window's grain.
-local function bump(id, metric, scopes, ts, delta, frac, durable)
-  for _, g in ipairs(durable == false and ATTENTION_GRAINS or GRAINS) do
+-- and without the 1h window's grain. ``grains`` overrides which grains are bumped.
+local function bump(id, metric, scopes, ts, delta, frac, durable, grains)
+  for _, g in ipairs(grains or (durable == false and ATTENTION_GRAINS or GRAINS)) do
     local n = math.floor(ts / g[2])
     local expires = (n + g[3] + 1) * g[2]
     for _, scope in ipairs(scopes) do
@@ -100,4 +100,15 @@ local function uniques(reader, now, scopes)
       redis.call('EXPIREAT', base .. 'h:' .. hour, (hour + READERS_HOURS) * HOUR)
     end
   end
+end
+
+-- Suspect traffic held back by a bound (``rule``, a letter of keys.SUSPECT_RULES)
+-- on article ``id``: the hour's count for the dashboard, and the article's burst
+-- record (held back, and let through by the same bound before it closed).
+local function suspect(id, now, kind, scopes, rule, passed)
+  stat(now, kind, scopes)
+  local key, hour = RK .. 'sus:' .. id, math.floor(now / HOUR)
+  redis.call('HINCRBY', key, hour .. ':' .. rule .. ':held', 1)
+  if passed > 0 then redis.call('HINCRBY', key, hour .. ':' .. rule .. ':passed', passed) end
+  redis.call('EXPIRE', key, STATS_HOURS * HOUR)
 end

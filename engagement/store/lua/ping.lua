@@ -21,6 +21,13 @@ local asked = tonumber(ARGV[7])
 local total, credited = tonumber(pv[5]), tonumber(pv[6])
 local allowed = math.max(0, math.min(asked, now - tonumber(pv[3]), PING_MAX, PAGEVIEW_MAX - total))
 local outcome = allowed < asked and 'capped' or 'ok'
+-- The page script never claims more time than has passed since its previous
+-- ping (give or take network jitter): one that does is a pattern no reader makes.
+if asked > now - tonumber(pv[3]) + PING_SLACK then stat(now, 'pings_suspect', scopes) end
+-- A counted view whose page pings while visible: the page was really seen.
+if counted and (ARGV[9] ~= '1' or asked > 0) and redis.call('HSETNX', key, 'v', 1) == 1 then
+  stat(now, 'views_pinged', scopes)
+end
 total = total + allowed
 local whole = math.floor(total) - credited
 redis.call('HSET', key, 'l', now, 'q', seq, 'e', total, 'k', credited + whole,

@@ -64,10 +64,12 @@ local function react_rank(changed, mood, old, old_ts)
 end
 
 -- :: whole
-local wait, suspect = limited(2, ARGV[9])
+local wait, rule, passed = limited(2, ARGV[9])
 if wait > 0 then
-  if suspect == 1 then stat(tonumber(ARGV[4]), 'reactions_suspect', split(ARGV[5], ',')) end
-  return {-1, wait, suspect}
+  if rule ~= '' then
+    suspect(ARGV[2], tonumber(ARGV[4]), 'reactions_suspect', split(ARGV[5], ','), rule, passed)
+  end
+  return {-1, wait, rule ~= '' and 1 or 0}
 end
 local changed, mood, old, old_ts = react_article()
 react_rank(changed, mood, old, old_ts)

@@ -114,9 +114,12 @@ end
 -- :: whole
 -- Over the reader's pace or, cookie-less, its address's bound (KEYS from 2,
 -- ARGV[15] the spec): nothing counts but the suspect view itself.
-if ARGV[15] ~= '' and limited(2, ARGV[15]) > 0 then
-  stat(tonumber(ARGV[4]), 'views_suspect', split(ARGV[6], ','))
-  return {0, tonumber(redis.call('HGET', article_prefix(ARGV[2]) .. 'c', 'views') or '0'), 1}
+if ARGV[15] ~= '' then
+  local wait, rule, passed = limited(2, ARGV[15])
+  if wait > 0 then
+    suspect(ARGV[2], tonumber(ARGV[4]), 'views_suspect', split(ARGV[6], ','), rule, passed)
+    return {0, tonumber(redis.call('HGET', article_prefix(ARGV[2]) .. 'c', 'views') or '0'), 1}
+  end
 end
 local counted, views = view_article()
 view_rank(counted)
