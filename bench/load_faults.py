@@ -65,6 +65,7 @@ request = function()
   local slug = slugs[math.random(#slugs)]
   local ip = string.format("198.%%d.%%d.%%d", 18 + n %% 2, math.random(0, 255), math.random(1, 254))
   local headers = {["X-Forwarded-For"] = ip, ["Content-Type"] = "application/json",
+                   ["Accept-Language"] = "zh-CN",
                    ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 load/"
                                     .. run .. "/" .. n}
   local kind = n %% 10

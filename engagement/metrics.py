@@ -31,7 +31,7 @@ VIEWS = Counter("engagement_views_total", "View beacons by outcome.", ["result"]
 REACTIONS = Counter("engagement_reactions_total", "Reaction requests by outcome.", ["result"])
 PINGS = Counter(
     "engagement_pings_total",
-    "Attention pings by outcome (ok, capped, unknown, stale, bot, invalid).",
+    "Attention pings by outcome (ok, capped, unknown, stale, suspect, bot, invalid).",
     ["result"],
 )
 REDIS_ERRORS = Counter("engagement_redis_errors_total", "Redis calls that failed.")

@@ -13,10 +13,26 @@ BROWSER = (
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
+# What a browser's fetch from the page script sends beside its User-Agent.
+BROWSER_HEADERS = {
+    "HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9,en;q=0.8",
+    "HTTP_SEC_FETCH_SITE": "same-origin",
+    "HTTP_SEC_FETCH_MODE": "cors",
+    "HTTP_SEC_FETCH_DEST": "empty",
+}
+
+
 def reader_client(app: Any, address: str = "198.51.100.7", agent: str = BROWSER) -> FlaskClient:
     """A test client that looks like one browser at one address."""
     client = app.test_client()
-    client.environ_base.update({"REMOTE_ADDR": address, "HTTP_USER_AGENT": agent})
+    # Every browser sends Accept-Language; Fetch Metadata is left to each test.
+    client.environ_base.update(
+        {
+            "REMOTE_ADDR": address,
+            "HTTP_USER_AGENT": agent,
+            "HTTP_ACCEPT_LANGUAGE": BROWSER_HEADERS["HTTP_ACCEPT_LANGUAGE"],
+        }
+    )
     return client
 
 

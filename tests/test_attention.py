@@ -70,31 +70,44 @@ def test_forged_pings_change_nothing_or_are_capped(
     demo: Flask, clock: Clock, reader: Any, redis_client: Any
 ) -> None:
     page_view = open_view(reader)["page_view"]
-    clock.advance(10)
-    # More than the time since the previous ping (the first: since a second
-    # before the beacon, which waits for the page to be visible that long).
-    assert ping(reader, page_view, seq=1, engaged=600).get_json() == {
+    # Never more than 30 s in one ping, though 100 s have passed.
+    clock.advance(100)
+    assert ping(reader, page_view, seq=1, engaged=100).get_json() == {
         "outcome": "capped",
-        "credited": 11,
+        "credited": 30,
     }
     # A replay and an out-of-order ping change nothing.
     clock.advance(20)
     assert ping(reader, page_view, seq=1, engaged=20).get_json()["outcome"] == "stale"
-    # Never more than 30 s in one ping.
-    clock.advance(100)
-    assert ping(reader, page_view, seq=5, engaged=100).get_json() == {
-        "outcome": "capped",
-        "credited": 30,
-    }
     # An unknown page view, another article's, another reader's.
     assert ping(reader, "x" * 22, seq=9, engaged=5).get_json()["outcome"] == "unknown"
     assert ping(reader, page_view, OTHER, seq=9, engaged=5).get_json()["outcome"] == "unknown"
     stranger = reader_client(demo, address="203.0.113.9")
     assert ping(stranger, page_view, seq=9, engaged=5).get_json()["outcome"] == "unknown"
-    assert score(redis_client, "engaged", article_id(demo)) == 41
+    assert score(redis_client, "engaged", article_id(demo)) == 30
+    # More seconds than have passed (600 after 20): the page script never asks
+    # that, so the page view is suspect and credits nothing from then on.
+    assert ping(reader, page_view, seq=5, engaged=600).get_json() == {
+        "outcome": "suspect",
+        "credited": 0,
+    }
+    clock.advance(10)
+    assert ping(reader, page_view, seq=6, engaged=10).get_json()["outcome"] == "suspect"
+    assert score(redis_client, "engaged", article_id(demo)) == 30
+    assert int(redis_client.hget(keys.stats_key(), "pings_suspect")) == 2
     # And a crawler's ping is nobody's.
     bot = reader_client(demo, agent=GOOGLEBOT)
     assert ping(bot, page_view, seq=10, engaged=5).get_json()["outcome"] == "bot"
+
+
+def test_network_jitter_is_not_suspect(demo: Flask, clock: Clock, reader: Any) -> None:
+    page_view = open_view(reader)["page_view"]
+    clock.advance(15)
+    # The previous request was slow: 8 s more than the server saw pass.
+    assert ping(reader, page_view, seq=1, engaged=24).get_json() == {
+        "outcome": "capped",
+        "credited": 16,
+    }
 
 
 def test_a_page_view_collects_at_most_thirty_minutes(

@@ -127,7 +127,11 @@ def test_metrics_add_up_across_gunicorn_workers(
                 f"{base}/api/v1/articles/{SLUG}/views",
                 data=b"{}",
                 method="POST",
-                headers={"Content-Type": "application/json", "User-Agent": f"{BROWSER} n{i}"},
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": f"{BROWSER} n{i}",
+                    "Accept-Language": "zh-CN",
+                },
             )
             with urllib.request.urlopen(request, timeout=5) as response:
                 assert response.status == 202

@@ -40,7 +40,7 @@ from ..store.keys import DAY
 from ..store.limits import RateLimit, RateLimited
 from ..web.errors import ApiError, compact_json, json_error, limited
 from ..web.security import ALWAYS, NO_STORE, has_nul
-from . import events, origins, pings, readers
+from . import events, origins, pings, readers, sanity
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATH = re.compile(r"/api/v1/articles/([^/]+)/(views|pings|reactions)")
@@ -141,6 +141,7 @@ class IngestApp:
         secret = self.config["SECRET_KEY"]
         jar = parse_cookie(environ) if "HTTP_COOKIE" in environ else {}
         reader, new = readers.identify(secret, jar.get(readers.COOKIE), address, agent)
+        browser_like = sanity.failed_rule(environ) is None
         cookie = []
         if new and what != "pings":
             secure = environ["wsgi.url_scheme"] == "https"
@@ -148,20 +149,24 @@ class IngestApp:
         if what == "pings":
             event = self.ping(environ, body)
             outcome = self.with_redis(
-                lambda client: events.ping(client, ref, reader, agent, self.config, event)
+                lambda client: events.ping(
+                    client, ref, reader, agent, self.config, event, browser_like
+                )
             )
             return _no_store(202, events.ping_body(outcome), [])
         if what == "views":
             limits = [events.reader_pace(self.config, reader)]
             if new:
                 limits.append(events.new_reader_limit(self.config, address))
-            return self.view(environ, body, ref, slug, reader, agent, jar, cookie, limits)
+            return self.view(
+                environ, body, ref, slug, reader, agent, jar, cookie, limits, browser_like
+            )
         mood = None if method == "DELETE" else self.mood(environ, body)
         limit = events.reaction_limit(self.config, address)
         try:
             state = self.with_redis(
                 lambda client: events.change_reaction(
-                    client, ref, reader, agent, mood, self.config, limit
+                    client, ref, reader, agent, mood, self.config, limit, browser_like=browser_like
                 )
             )
         except RateLimited as exc:
@@ -179,6 +184,7 @@ class IngestApp:
         jar: Any,
         cookie: list[tuple[str, str]],
         limits: list[RateLimit],
+        browser_like: bool,
     ) -> Answer:
         """Count the view and open its page view, with where it came from."""
         kind, seen = pings.visitor(jar.get(pings.VISITOR_COOKIE), int(now(self.config) // DAY))
@@ -193,7 +199,7 @@ class IngestApp:
         )
         result, page_view = self.with_redis(
             lambda client: events.count_view(
-                client, ref, reader, agent, self.config, arrival, limits
+                client, ref, reader, agent, self.config, arrival, limits, browser_like
             )
         )
         return _no_store(202, events.view_body(slug, result, page_view), cookie)

@@ -70,13 +70,14 @@ def count_view(
     config: Mapping[str, Any],
     arrival: Arrival = NO_ARRIVAL,
     limits: Sequence[RateLimit] = (),
+    browser_like: bool = True,
 ) -> tuple[ViewResult, str | None]:
     """Count a view once per reader per window and open its page view (repeat
     views get one too: their attention is real); a crawler's is only counted as
     dropped, and one over ``limits`` (the reader's pace, a cookie-less reader's
-    address) as suspect.
+    address) as suspect. ``browser_like`` False (``sanity.py``) makes it a crawler's.
     Returns the result and the page view's id (None when there is none)."""
-    if is_bot(agent):
+    if not browser_like or is_bot(agent):
         views = counters.record_dropped(client, "views_bot", now(config), ref)
         child(VIEWS, "bot").inc()
         return ViewResult(counted=False, views=views), None
@@ -90,10 +91,16 @@ def count_view(
 
 
 def ping(
-    client: Any, ref: ArticleRef, reader: str, agent: str, config: Mapping[str, Any], event: Ping
+    client: Any,
+    ref: ArticleRef,
+    reader: str,
+    agent: str,
+    config: Mapping[str, Any],
+    event: Ping,
+    browser_like: bool = True,
 ) -> PingResult:
     """Credit one attention ping to its page view; a crawler's changes nothing."""
-    if is_bot(agent):
+    if not browser_like or is_bot(agent):
         child(PINGS, "bot").inc()
         return PingResult(outcome="bot", credited=0)
     result = attention.record_ping(client, ref, reader, event, now(config))
@@ -110,6 +117,7 @@ def change_reaction(
     config: Mapping[str, Any],
     limit: RateLimit,
     toggle: bool = False,
+    browser_like: bool = True,
 ) -> ReactionState:
     """Set, switch (``toggle``: or take back) or with ``mood=None`` remove the
     reader's reaction. A crawler's change is dropped and counted as such.
@@ -119,7 +127,7 @@ def change_reaction(
     (then the change is counted as ``reactions_suspect``).
     """
     try:
-        if is_bot(agent):
+        if not browser_like or is_bot(agent):
             wait = hit_limit(client, limit)
             if wait:
                 raise RateLimited(wait)

@@ -44,7 +44,7 @@ class Ping:
 
 @dataclass(frozen=True)
 class PingResult:
-    outcome: str  # ok, capped, unknown, stale
+    outcome: str  # ok, capped, unknown, stale, suspect
     credited: int  # whole engaged seconds added to the rankings
 
 

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .keys import PREFIX, limit_key
 from .scripts import scripts
 
-if TYPE_CHECKING:
-    from .counters import ArticleRef
+
+class ArticleRef(Protocol):
+    """What a burst record needs of ``counters.ArticleRef``."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def scopes(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)

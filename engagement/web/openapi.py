@@ -82,7 +82,7 @@ ATTENTION_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["outcome", "credited"],
         "properties": {
-            "outcome": {"enum": ["ok", "capped", "unknown", "stale", "bot"]},
+            "outcome": {"enum": ["ok", "capped", "unknown", "stale", "suspect", "bot"]},
             "credited": {"type": "integer", "minimum": 0},
         },
     },

@@ -4,10 +4,11 @@
 --       then the blocks and slots newly viewable ("related", "related:2", ...).
 -- Returns {outcome, whole engaged seconds credited}; outcome is ``ok``,
 -- ``capped`` (fewer seconds credited than asked), ``unknown`` (no such page
--- view, another article's or another reader's) or ``stale`` (a replay or out
--- of order). Only ``ok`` and ``capped`` change anything.
+-- view, another article's or another reader's), ``stale`` (a replay or out
+-- of order) or ``suspect`` (this page view claimed more time than had passed:
+-- it credits nothing more). Only ``ok`` and ``capped`` change anything.
 local key = RK .. 'pv:' .. ARGV[2]
-local pv = redis.call('HMGET', key, 'a', 'r', 'l', 'q', 'e', 'k', 'd', 's', 'c', 'f', 'm', 'o')
+local pv = redis.call('HMGET', key, 'a', 'r', 'l', 'q', 'e', 'k', 'd', 's', 'c', 'f', 'm', 'o', 'x')
 local id = ARGV[3]
 if not pv[1] or pv[1] ~= id or pv[2] ~= ARGV[4] then return {'unknown', 0} end
 local now, seq = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -22,8 +23,13 @@ local total, credited = tonumber(pv[5]), tonumber(pv[6])
 local allowed = math.max(0, math.min(asked, now - tonumber(pv[3]), PING_MAX, PAGEVIEW_MAX - total))
 local outcome = allowed < asked and 'capped' or 'ok'
 -- The page script never claims more time than has passed since its previous
--- ping (give or take network jitter): one that does is a pattern no reader makes.
-if asked > now - tonumber(pv[3]) + PING_SLACK then stat(now, 'pings_suspect', scopes) end
+-- ping (give or take network jitter): a page view that does is a pattern no
+-- reader makes, and its pings credit nothing from then on.
+if pv[13] or asked > now - tonumber(pv[3]) + PING_SLACK then
+  redis.call('HSET', key, 'q', seq, 'l', now, 'x', 1)
+  stat(now, 'pings_suspect', scopes)
+  return {'suspect', 0}
+end
 -- A counted view whose page pings while visible: the page was really seen.
 if counted and (ARGV[9] ~= '1' or asked > 0) and redis.call('HSETNX', key, 'v', 1) == 1 then
   stat(now, 'views_pinged', scopes)
