@@ -45,18 +45,14 @@ def test_a_nat_crowd_of_real_readers_still_counts(site: Flask) -> None:
 
 
 def test_a_loop_of_made_up_identities_is_held_back_as_suspect(
-    site: Flask, redis_server: Any
+    site: Flask, redis_client: Any
 ) -> None:
     answers = [beacon(site, "198.51.100.66", browser(n)) for n in range(200)]
     counted = sum(a["counted"] for a in answers)
     assert counted == 60
     assert answers[-1]["views"] == 60 and answers[-1]["page_view"] is None
-    client = redis_server.client(decode_responses=True)
-    try:
-        assert int(client.hget(keys.stats_key(), "views_suspect")) == 140
-        assert int(client.hget(keys.stats_key(), "views_counted")) == 60
-    finally:
-        client.close()
+    assert int(redis_client.hget(keys.stats_key(), "views_suspect")) == 140
+    assert int(redis_client.hget(keys.stats_key(), "views_counted")) == 60
     # Another address is not affected.
     assert beacon(site, "198.51.100.67", browser(999))["counted"]
 
@@ -95,7 +91,7 @@ def test_operators_see_the_suspect_views(site: Flask) -> None:
 
 
 def test_one_address_reacts_to_one_article_at_most_its_bound(
-    app_factory: Any, redis_server: Any
+    app_factory: Any, redis_server: Any, redis_client: Any
 ) -> None:
     # The per-client rate limit raised, so that only the per-article bound acts.
     site = app_factory(
@@ -113,11 +109,7 @@ def test_one_address_reacts_to_one_article_at_most_its_bound(
     assert response.headers["Retry-After"].isdigit()
     state = reader_client(site).get(f"/api/v1/articles/{SLUG}/reactions").get_json()
     assert state["counts"]["smile"] == 100
-    client = redis_server.client(decode_responses=True)
-    try:
-        assert int(client.hget(keys.stats_key(), "reactions_suspect")) == 20
-    finally:
-        client.close()
+    assert int(redis_client.hget(keys.stats_key(), "reactions_suspect")) == 20
     # Another article, and another address, are not held back.
     other = reader_client(site, address="198.51.100.70", agent=browser(999))
     assert (
@@ -133,7 +125,9 @@ def test_one_address_reacts_to_one_article_at_most_its_bound(
     )
 
 
-def test_a_reader_faster_than_a_person_stops_counting(app_factory: Any, redis_server: Any) -> None:
+def test_a_reader_faster_than_a_person_stops_counting(
+    app_factory: Any, redis_server: Any, redis_client: Any
+) -> None:
     site = app_factory(redis_server.url, ENGAGEMENT_READER_PACE="5/minute")
     assert site.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     reader = reader_client(site, address="198.51.100.95")
@@ -149,8 +143,4 @@ def test_a_reader_faster_than_a_person_stops_counting(app_factory: Any, redis_se
     ]
     answers = [reader.post(f"/api/v1/articles/{s}/views", json={}).get_json() for s in slugs]
     assert [a["counted"] for a in answers] == [True] * 5 + [False] * 3
-    client = redis_server.client(decode_responses=True)
-    try:
-        assert int(client.hget(keys.stats_key(), "views_suspect")) == 3
-    finally:
-        client.close()
+    assert int(redis_client.hget(keys.stats_key(), "views_suspect")) == 3

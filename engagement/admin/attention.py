@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +23,10 @@ from ..models import Article
 from ..params import whole_number
 from ..rankings.leaderboards import choice_or_400
 from ..store import attention, counters
-from ..store.keys import ATTENTION_METRICS, BLOCKS, HOUR, LIFETIMES, MINUTE, SOURCES
+from ..store.keys import ATTENTION_METRICS, BLOCKS, HOUR, MINUTE
 from .blueprint import bp
 from .charts import line_chart
-from .stats import REDIS_WINDOWS, category_ids, request_scope
+from .stats import REDIS_WINDOWS, Attention, category_ids, ratio, request_scope
 
 SOURCE_LABELS = {
     "search": "搜索",
@@ -45,42 +44,6 @@ BLOCK_LABELS = {
     "hot": "24小时热点",
     "widget": "嵌入挂件",
 }
-DEPTH_SCALE = LIFETIMES["DEPTH_SCALE"]
-
-
-def ratio(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-@dataclass
-class Attention:
-    """A window's attention numbers of the site, a category or an article."""
-
-    views: int = 0
-    engaged: int = 0
-    depth: int = 0  # sum of each view's depth, in thousandths
-    depth_views: int = 0
-    through: int = 0
-    recirc: int = 0
-    sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SOURCES, 0))
-    hosts: list[tuple[str, int]] = field(default_factory=list)
-    visitors: dict[str, int] = field(default_factory=lambda: {"new": 0, "returning": 0})
-
-    @property
-    def avg_engaged(self) -> float | None:
-        return round(self.engaged / self.views, 1) if self.views else None
-
-    @property
-    def scroll_depth(self) -> float | None:
-        return ratio(self.depth / DEPTH_SCALE, self.depth_views)
-
-    @property
-    def read_through(self) -> float | None:
-        return ratio(self.through, self.depth_views)
-
-    @property
-    def recirculation(self) -> float | None:
-        return ratio(self.recirc, self.views)
 
 
 def summarize(per_hour: list[dict[str, int]]) -> Attention:
@@ -90,14 +53,9 @@ def summarize(per_hour: list[dict[str, int]]) -> Attention:
         ((k[5:], v) for k, v in total.items() if k.startswith("host:") and v > 0),
         key=lambda item: (-item[1], item[0]),
     )
-    return Attention(
-        views=total["views_counted"],
-        engaged=total["engaged"],
-        depth=total["depth"],
-        depth_views=total["depthn"],
-        through=total["through"],
-        recirc=total["recirc"],
-        sources={s: total[f"src_{s}"] for s in SOURCES},
+    return Attention.from_totals(
+        total,
+        total["views_counted"],
         hosts=hosts[:10],
         visitors={"new": total["visit_new"], "returning": total["visit_returning"]},
     )
@@ -241,15 +199,7 @@ def article_context(client: Any, article_id: int, views: int, days: int = 30) ->
     """An article's attention: all-time numbers; the last ``days`` days' depth
     histogram and blocks by slot; its readers minute by minute, last 30 minutes."""
     totals = attention.article_totals(client, article_id, ("engaged", *ATTENTION_METRICS))
-    att = Attention(
-        views=views,
-        engaged=totals["engaged"],
-        depth=totals["depth"],
-        depth_views=totals["depthn"],
-        through=totals["through"],
-        recirc=totals["recirc"],
-        sources={s: totals[f"src_{s}"] for s in SOURCES},
-    )
+    att = Attention.from_totals(totals, views)
     numbers = attention.article_days(client, article_id, attention.recent_days(now(), days))
     minutes = attention.minute_readers(client, f"a{article_id}", now())
     labels = minute_labels(len(minutes))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -278,17 +279,64 @@ def _attention_columns(
     article_id: int, views: int, per_metric: dict[str, dict[int, int]]
 ) -> dict[str, Any]:
     """stats.json's attention columns of one article (README, 注意力)."""
-
-    def get(metric: str) -> int:
-        return per_metric[metric].get(article_id, 0)
-
-    depth_views = get("depthn")
-    scale = LIFETIMES["DEPTH_SCALE"]
+    att = Attention.from_totals({m: per_metric[m].get(article_id, 0) for m in per_metric}, views)
     return {
-        "engaged_seconds": get("engaged"),
-        "avg_engaged_seconds": round(get("engaged") / views, 1) if views else None,
-        "scroll_depth": round(get("depth") / scale / depth_views, 4) if depth_views else None,
-        "read_through": round(get("through") / depth_views, 4) if depth_views else None,
-        "recirculation": round(get("recirc") / views, 4) if views else None,
-        "sources": {s: get(f"src_{s}") for s in SOURCES},
+        "engaged_seconds": att.engaged,
+        "avg_engaged_seconds": att.avg_engaged,
+        "scroll_depth": att.scroll_depth,
+        "read_through": att.read_through,
+        "recirculation": att.recirculation,
+        "sources": att.sources,
     }
+
+
+DEPTH_SCALE = LIFETIMES["DEPTH_SCALE"]
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
+class Attention:
+    """A window's attention numbers of the site, a category or an article."""
+
+    views: int = 0
+    engaged: int = 0
+    depth: int = 0  # sum of each view's depth, in thousandths
+    depth_views: int = 0
+    through: int = 0
+    recirc: int = 0
+    sources: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SOURCES, 0))
+    hosts: list[tuple[str, int]] = field(default_factory=list)
+    visitors: dict[str, int] = field(default_factory=lambda: {"new": 0, "returning": 0})
+
+    @classmethod
+    def from_totals(cls, totals: Mapping[str, int], views: int, **extra: Any) -> Attention:
+        """From summed attention metrics (``keys.ATTENTION_METRICS`` and ``engaged``)."""
+        return cls(
+            views=views,
+            engaged=totals["engaged"],
+            depth=totals["depth"],
+            depth_views=totals["depthn"],
+            through=totals["through"],
+            recirc=totals["recirc"],
+            sources={s: totals[f"src_{s}"] for s in SOURCES},
+            **extra,
+        )
+
+    @property
+    def avg_engaged(self) -> float | None:
+        return round(self.engaged / self.views, 1) if self.views else None
+
+    @property
+    def scroll_depth(self) -> float | None:
+        return ratio(self.depth / DEPTH_SCALE, self.depth_views)
+
+    @property
+    def read_through(self) -> float | None:
+        return ratio(self.through, self.depth_views)
+
+    @property
+    def recirculation(self) -> float | None:
+        return ratio(self.recirc, self.views)

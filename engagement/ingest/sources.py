@@ -27,9 +27,9 @@ DIRECT = "direct"
 HOSTS: dict[str, str] = {
     # 搜索
     **dict.fromkeys(
-        "baidu.com m.baidu.com sogou.com so.com sm.cn quark.cn chinaso.com bing.com "
+        "baidu.com sogou.com so.com sm.cn quark.cn chinaso.com bing.com "
         "duckduckgo.com yandex.ru yandex.com search.yahoo.com naver.com ecosia.org "
-        "so.toutiao.com m.so.com search.brave.com startpage.com seznam.cz".split(),
+        "so.toutiao.com search.brave.com startpage.com seznam.cz".split(),
         SEARCH,
     ),
     # 社交
