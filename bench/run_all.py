@@ -19,8 +19,8 @@ RUNS = [
         ["bench/bench_engagement.py", "--redis-cluster"],
     ),
     ("Ranking reads at 1k, 100k and 1M articles", ["bench/bench_rankings_scale.py"]),
-    ("Related-article quality (blind cnews import)", ["bench/related_quality.py"]),
-    ("Bot detection by User-Agent (public lists)", ["bench/bench_bots.py"]),
+    ("Related-article quality (blind imports: cnews, English news)", ["bench/related_quality.py"]),
+    ("Bot detection (public lists, and lists held back from the rules)", ["bench/bench_bots.py"]),
     ("Mixed load and a Redis outage", ["bench/load_faults.py"]),
     ("Side by side with WordPress-style SQL counters (PostgreSQL)", ["bench/bench_peer.py"]),
 ]

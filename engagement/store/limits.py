@@ -18,8 +18,8 @@ from .keys import PREFIX, limit_key
 from .scripts import scripts
 
 
-class ArticleRef(Protocol):
-    """What a burst record needs of ``counters.ArticleRef``."""
+class Scoped(Protocol):
+    """What a burst record needs of an article (``counters.ArticleRef``)."""
 
     @property
     def id(self) -> int: ...
@@ -68,8 +68,8 @@ def hit_limit(client: Any, limit: RateLimit) -> int:
     return _hit(client, limit)[0] if limit.windows else 0
 
 
-def record_suspect(
-    client: Any, kind: str, now: float, ref: ArticleRef, rule: str, passed: int
+def _record_suspect(
+    client: Any, kind: str, now: float, ref: Scoped, rule: str, passed: int
 ) -> None:
     """Count one request a suspect bound held back, in the article's burst record
     too (``lua/lib.lua``'s ``suspect``)."""
@@ -82,7 +82,7 @@ def check_limits(
     limits: Iterable[RateLimit | None],
     kind: str,
     now: float,
-    ref: ArticleRef,
+    ref: Scoped,
 ) -> tuple[list[str], str, tuple[int, bool] | None]:
     """The limits' keys and specs for the one-server script, which counts them
     itself. On a cluster their keys have slots of their own, so each is a script
@@ -99,6 +99,6 @@ def check_limits(
         wait, rule, passed = _hit(client, limit)
         if wait:
             if rule:
-                record_suspect(client, kind, now, ref, rule, passed)
+                _record_suspect(client, kind, now, ref, rule, passed)
             return [], "", (wait, bool(rule))
     return limit_keys, ",".join(specs), None
