@@ -161,7 +161,7 @@ def article(slug: str) -> ResponseReturnValue:
                 listed = [i.rank for i in boards.board(r).items if i.article_id == item.id]
                 ranks[window] = listed[0] if listed else boards.rank_for(r, item.id)
             extra = attention.article_context(client, item.id, totals["views"])
-            suspect_bursts = bursts.bursts(client, item.id)
+            suspect_bursts = bursts.bursts(client, item.id, now())
     except RedisUnavailable:
         totals, series, ranks, extra, suspect_bursts = None, None, {}, {}, []
     labels = [hour_label(h) for h in hours]
@@ -265,7 +265,7 @@ def discount(slug: str, hour: int, rule: str) -> ResponseReturnValue:
     item = _article(slug)
     try:
         with redis_store.guard() as client:
-            burst = bursts.find(client, item.id, hour, rule)
+            burst = bursts.find(client, item.id, hour, rule, now())
             if burst is None:
                 abort(404)
             views = in_range(request.form.get("views", ""), 1, max(1, burst.discountable))

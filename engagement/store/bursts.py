@@ -50,7 +50,7 @@ class Burst:
         return max(0, min(self.passed - self.discounted, self.discountable))
 
 
-def bursts(client: Any, article_id: int) -> list[Burst]:
+def bursts(client: Any, article_id: int, now: float) -> list[Burst]:
     """The article's bursts, newest first (one or two round trips)."""
     fields: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     for field, value in client.hgetall(suspects_key(article_id)).items():
@@ -65,6 +65,7 @@ def bursts(client: Any, article_id: int) -> list[Burst]:
     for hour in hours:
         pipe.zscore(bucket_key("views", "all", HOURLY.name, hour), article_id)
     counted = dict(zip(hours, pipe.execute(), strict=True))
+    kept_from = int(now // HOURLY.seconds) - HOURLY.keep + 1
     out = [
         Burst(
             hour=hour,
@@ -72,15 +73,16 @@ def bursts(client: Any, article_id: int) -> list[Burst]:
             held=parts.get("held", 0),
             passed=parts.get("passed", 0),
             discounted=parts.get("disc", 0),
-            counted=None if counted[hour] is None else int(float(counted[hour])),
+            counted=int(float(counted[hour] or 0)) if hour >= kept_from else None,
         )
         for (hour, rule), parts in fields.items()
     ]
     return sorted(out, key=lambda b: (-b.hour, b.rule))
 
 
-def find(client: Any, article_id: int, hour: int, rule: str) -> Burst | None:
-    return next((b for b in bursts(client, article_id) if (b.hour, b.rule) == (hour, rule)), None)
+def find(client: Any, article_id: int, hour: int, rule: str, now: float) -> Burst | None:
+    found = bursts(client, article_id, now)
+    return next((b for b in found if (b.hour, b.rule) == (hour, rule)), None)
 
 
 def discount(client: Any, ref: ArticleRef, burst: Burst, views: int) -> int:
