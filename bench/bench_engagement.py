@@ -90,6 +90,10 @@ WRK_SCRIPTS = {
           return wrk.format()
         end
     """,
+    # A conditional request passes the worker's response cache: the page is rendered.
+    "rendered_page": """
+        wrk.headers["If-None-Match"] = '"bench"'
+    """,
     "reaction_switch": """
         wrk.method = "POST"
         wrk.headers["Content-Type"] = "application/json"
@@ -290,6 +294,11 @@ def main() -> None:
             ("attention ping", base + f"/api/v1/articles/{SLUG}/pings", "ping"),
             ("ranking read (24h, top 10)", base + "/api/v1/rankings?window=24h&limit=10", None),
             ("article page", base + f"/articles/{SLUG}", None),
+            (
+                "article page, rendered (past the cache)",
+                base + f"/articles/{SLUG}",
+                "rendered_page",
+            ),
         ]
         page_views, memory = open_page_views(base, redis_ports[0], args.redis_cluster)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in scenarios}

@@ -19,6 +19,7 @@ from . import MIGRATIONS
 from .extensions import db, redis_store
 from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
 from .models import Article, ArticleStats, Operator
+from .rankings.leaderboards import leaderboards
 from .related import store as related
 from .store import embedded_redis, snapshots, writebehind
 
@@ -56,6 +57,9 @@ def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True)
     if report.slugs:
         changed = db.session.scalars(sa.select(Article.id).where(Article.slug.in_(report.slugs)))
         related.update(list(changed))
+        # Pages and titles this process keeps are stale now (the app's workers
+        # follow within half of ENGAGEMENT_RANKING_MAX_AGE).
+        leaderboards().forget()
     return report
 
 

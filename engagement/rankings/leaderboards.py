@@ -147,10 +147,11 @@ class Leaderboards:
         return board.fetched + self.boards.ttl - time.monotonic()
 
     def forget(self) -> None:
-        """Drop this worker's caches after an editorial change (others follow within
-        half of ENGAGEMENT_RANKING_MAX_AGE)."""
+        """Drop this worker's caches after an editorial change or an import (others
+        follow within half of ENGAGEMENT_RANKING_MAX_AGE)."""
         with self.lock:
             self.editorial_cache.clear()
+            self.summaries.clear()
             if self.boards is not None:
                 self.boards.clear()
         microcache.forget(self.app)

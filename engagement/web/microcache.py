@@ -67,6 +67,8 @@ class ResponseCache:
         self.app = app
         self.maxsize = maxsize
         self.lock = threading.Lock()
+        # Caches that kept responses are built from (the sidebar): emptied with them.
+        self.sources: list[Any] = []
         # Paths whose views call keep(): every other request passes straight on.
         self.paths: set[str] = set()
         # Read without the lock (a dict lookup is atomic); written under it.
@@ -75,6 +77,8 @@ class ResponseCache:
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+        for source in self.sources:
+            source.clear()
 
     def key(self, environ: dict[str, Any]) -> tuple[str, ...] | None:
         path = environ.get("PATH_INFO", "")
@@ -160,7 +164,16 @@ def init_app(app: Flask) -> None:
 
 
 def forget(app: Flask) -> None:
-    """Drop this worker's kept responses (after an editorial change)."""
+    """Drop this worker's kept responses, and the caches they are built from
+    (after an editorial change or an import)."""
     cache: ResponseCache | None = app.extensions.get(EXTENSION)
     if cache is not None:
         cache.clear()
+
+
+def built_from(app: Flask, source: Any) -> None:
+    """Register a cache (anything with ``clear()``) that kept responses are built
+    from: :func:`forget` empties it too, so a page is never rebuilt from it stale."""
+    cache: ResponseCache | None = app.extensions.get(EXTENSION)
+    if cache is not None:
+        cache.sources.append(source)

@@ -34,6 +34,7 @@ from ..related import store as related
 from ..store import counters, refs
 from ..store.counters import ReactionState
 from ..store.limits import RateLimited
+from . import microcache
 from .security import NO_STORE
 
 bp = Blueprint("pages", __name__)
@@ -115,6 +116,7 @@ def sidebar() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     ttl = max(1.0, cache_seconds(app.config))
     app.extensions[SIDEBAR_CACHE] = TTLCache(maxsize=64, ttl=ttl)
+    microcache.built_from(app, app.extensions[SIDEBAR_CACHE])
 
 
 def nav_categories() -> list[Category]:
@@ -127,9 +129,16 @@ def related_for(article: Article) -> list[Article]:
 
 
 def cacheable(response: Response, seconds: int = 60) -> Response:
-    """Pages carry no per-reader data, so shared caches may keep them briefly."""
+    """Pages carry no per-reader data, so shared caches may keep them briefly.
+
+    This worker answers repeats from its response cache (``microcache``) for as
+    long as the rankings they show stay in it (half of
+    ``ENGAGEMENT_RANKING_MAX_AGE``, the sidebar's own life), so a page's
+    rankings lag no more than the setting allows; an editorial change or an
+    import in this process empties it at once (``leaderboards().forget``).
+    """
     response.headers["Cache-Control"] = f"public, max-age={seconds}"
-    return response
+    return microcache.keep(response, min(seconds, cache_seconds(current_app.config)))
 
 
 def _page_number() -> int:
