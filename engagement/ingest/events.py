@@ -62,6 +62,11 @@ def new_reader_limit(config: Mapping[str, Any], address: str) -> RateLimit:
     return RateLimit(key, windows, rule="a")
 
 
+def _crawler(agent: str, browser_like: bool) -> bool:
+    """A crawler's User-Agent, or a request no browser sends (``sanity.py``)."""
+    return not browser_like or is_bot(agent)
+
+
 def count_view(
     client: Any,
     ref: ArticleRef,
@@ -77,7 +82,7 @@ def count_view(
     dropped, and one over ``limits`` (the reader's pace, a cookie-less reader's
     address) as suspect. ``browser_like`` False (``sanity.py``) makes it a crawler's.
     Returns the result and the page view's id (None when there is none)."""
-    if not browser_like or is_bot(agent):
+    if _crawler(agent, browser_like):
         views = counters.record_dropped(client, "views_bot", now(config), ref)
         child(VIEWS, "bot").inc()
         return ViewResult(counted=False, views=views), None
@@ -100,7 +105,7 @@ def ping(
     browser_like: bool = True,
 ) -> PingResult:
     """Credit one attention ping to its page view; a crawler's changes nothing."""
-    if not browser_like or is_bot(agent):
+    if _crawler(agent, browser_like):
         child(PINGS, "bot").inc()
         return PingResult(outcome="bot", credited=0)
     result = attention.record_ping(client, ref, reader, event, now(config))
@@ -127,7 +132,7 @@ def change_reaction(
     (then the change is counted as ``reactions_suspect``).
     """
     try:
-        if not browser_like or is_bot(agent):
+        if _crawler(agent, browser_like):
             wait = hit_limit(client, limit)
             if wait:
                 raise RateLimited(wait)
