@@ -15,6 +15,17 @@ from tests.helpers import BROWSER, reader_client
 
 SLUG = "kashi-orchard-cooperative"
 DEFAULT = "60/minute;600/hour"
+# Eight articles of the demo content.
+DEMO_SLUGS = [
+    "kashi-orchard-cooperative",
+    "hetian-carpet-workshop",
+    "aksu-solar-pumps",
+    "shache-vocational-school",
+    "kashgar-teacher-exchange",
+    "remote-classroom-network",
+    "kanas-winter-tourism",
+    "muqam-heritage-center",
+]
 
 
 @pytest.fixture
@@ -59,13 +70,7 @@ def test_a_loop_of_made_up_identities_is_held_back_as_suspect(
 
 def test_readers_with_their_cookie_are_never_held_back(site: Flask) -> None:
     reader = reader_client(site, address="198.51.100.80")
-    slugs = [
-        "kashi-orchard-cooperative",
-        "hetian-carpet-workshop",
-        "aksu-solar-pumps",
-        "shache-vocational-school",
-        "kashgar-teacher-exchange",
-    ]
+    slugs = DEMO_SLUGS[:5]
     assert reader.post(f"/api/v1/articles/{slugs[0]}/views", json={}).get_json()["counted"]
     # The same address then makes up 100 identities: over its limit.
     for n in range(100):
@@ -131,16 +136,7 @@ def test_a_reader_faster_than_a_person_stops_counting(
     site = app_factory(redis_server.url, ENGAGEMENT_READER_PACE="5/minute")
     assert site.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     reader = reader_client(site, address="198.51.100.95")
-    slugs = [
-        "kashi-orchard-cooperative",
-        "hetian-carpet-workshop",
-        "aksu-solar-pumps",
-        "shache-vocational-school",
-        "kashgar-teacher-exchange",
-        "remote-classroom-network",
-        "kanas-winter-tourism",
-        "muqam-heritage-center",
-    ]
+    slugs = DEMO_SLUGS
     answers = [reader.post(f"/api/v1/articles/{s}/views", json={}).get_json() for s in slugs]
     assert [a["counted"] for a in answers] == [True] * 5 + [False] * 3
     assert int(redis_client.hget(keys.stats_key(), "views_suspect")) == 3
