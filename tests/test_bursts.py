@@ -112,6 +112,12 @@ def test_a_burst_is_shown_and_discounting_it_agrees_everywhere(
     assert cells[:4] == ["140", "60", "65", "0"], "held, let through, counted that hour, discounted"
     action, suggested = discount_form(admin, page, html)
     assert suggested == 60
+    # The dashboard names the article with the most suspect traffic.
+    dashboard = admin.get("/admin/?window=24h").get_data(as_text=True)
+    listed = re.search(r"<table class=\"top-table\" data-suspects>(.*?)</table>", dashboard, re.S)
+    assert listed is not None, dashboard
+    assert f"/admin/articles/{SLUG}#bursts-title" in listed.group(1)
+    assert '<td class="num">140</td>' in listed.group(1)
 
     response = admin.post(action, data={"csrf_token": token(admin, page), "views": "60"})
     assert response.status_code == 302
@@ -144,9 +150,11 @@ def test_a_burst_is_shown_and_discounting_it_agrees_everywhere(
 
 def test_a_discount_is_bounded_by_what_the_hour_counted(site: tuple[Flask, Clock]) -> None:
     app, _clock = site
+    admin, _ = login(app)
+    quiet = admin.get("/admin/?window=7d").get_data(as_text=True)
+    assert "7天内没有可疑流量" in quiet
     for n in range(70):
         beacon(app, LOOP, n)
-    admin, _ = login(app)
     page = f"/admin/articles/{SLUG}"
     action, _ = discount_form(admin, page, admin.get(page).get_data(as_text=True))
     for bad in ("61", "0", "-3", "x", ""):

@@ -24,7 +24,7 @@ from ..moods import MOOD_KEYS, MOODS
 from ..rankings import core as rankings
 from ..rankings.core import WINDOW_LABELS, Ranking
 from ..rankings.leaderboards import leaderboards
-from ..store import counters
+from ..store import bursts, counters
 from ..store.keys import ATTENTION_METRICS, DAY, HOUR, LIFETIMES, SOURCES
 
 # The dashboard's windows: the rankings' three recent ones, and 90 days of SQL history.
@@ -340,3 +340,20 @@ class Attention:
     @property
     def recirculation(self) -> float | None:
         return ratio(self.recirc, self.views)
+
+
+# UTC days the dashboard's list of suspect articles covers, today included
+# (Redis keeps them a month).
+SUSPECT_DAYS = {"24h": 2, "7d": 8, "30d": 31, "90d": 31}
+
+
+def suspect_articles(client: Any, window: str, scope: str) -> list[tuple[Article, int]]:
+    """The window's articles with the most suspect traffic held back, for the dashboard."""
+    today = int(now() // DAY)
+    days = range(today - SUSPECT_DAYS[window] + 1, today + 1)
+    found = bursts.most_suspect(client, scope, days, 10)
+    by_id = {
+        a.id: a
+        for a in db.session.scalars(sa.select(Article).where(Article.id.in_([i for i, _ in found])))
+    }
+    return [(by_id[i], held) for i, held in found if i in by_id]

@@ -51,6 +51,7 @@ from .stats import (
     export_rows,
     overview,
     request_scope,
+    suspect_articles,
     top_articles,
 )
 
@@ -69,9 +70,10 @@ def dashboard() -> ResponseReturnValue:
             numbers = overview(client, window, scope)
             table = top_articles(client, window, sort, scope)
             extra = attention.dashboard_context(client, numbers, category, scope)
+            suspects = suspect_articles(client, window, scope)
         redis_down = False
     except RedisUnavailable:
-        numbers, table, redis_down, extra = None, [], True, {}
+        numbers, table, redis_down, extra, suspects = None, [], True, {}, []
     categories = list(
         db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
     )
@@ -102,6 +104,7 @@ def dashboard() -> ResponseReturnValue:
         chart=chart,
         table=table,
         excluded=excluded_articles(scope),
+        suspects=suspects,
         moods=MOODS,
         redis_down=redis_down,
         **extra,

@@ -10,12 +10,21 @@ rankings and its SQL history for that hour and day (``lua/discount.lua``).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .counters import ArticleRef
-from .keys import GRAINS, PREFIX, SUSPECT_RULES, bucket_key, counts_key, suspects_key
+from .keys import (
+    GRAINS,
+    PREFIX,
+    SUSPECT_RULES,
+    bucket_key,
+    counts_key,
+    suspect_days_key,
+    suspects_key,
+)
 from .scripts import scripts
 
 # Rules that hold back views; what the reactions bound held back never counted.
@@ -78,6 +87,19 @@ def bursts(client: Any, article_id: int, now: float) -> list[Burst]:
         for (hour, rule), parts in fields.items()
     ]
     return sorted(out, key=lambda b: (-b.hour, b.rule))
+
+
+def most_suspect(client: Any, scope: str, days: Sequence[int], n: int) -> list[tuple[int, int]]:
+    """The ``n`` articles of a scope with the most suspect traffic held back over
+    ``days`` (UTC day indexes), with that count (one round trip)."""
+    pipe = client.pipeline(transaction=False)
+    for day in days:
+        pipe.zrange(suspect_days_key(scope, day), 0, -1, withscores=True)
+    held: Counter[int] = Counter()
+    for reply in pipe.execute():
+        for member, score in reply:
+            held[int(member)] += int(score)
+    return sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
 def find(client: Any, article_id: int, hour: int, rule: str, now: float) -> Burst | None:

@@ -35,6 +35,7 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
                              (``a<id>``): sources, depth histogram, blocks, clicks
 ``eng:{rk}:sus:<id>``       hash: the article's suspect bursts, ``<hour>:<rule>:held`` (held
                              back), ``…:passed`` (let through first), ``…:disc`` (discounted)
+``eng:{rk}:sus-day:<scope>:<day>``  sorted set: article id -> suspect requests held back that day
 ``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
                              current fixed window of the limit "n per s seconds"
 
@@ -219,6 +220,11 @@ def attention_key(scope: str, day: int) -> str:
 def suspects_key(article_id: int) -> str:
     """The article's suspect bursts (``lua/lib.lua``'s ``suspect``)."""
     return f"{rank_prefix()}sus:{article_id}"
+
+
+def suspect_days_key(scope: str, day: int) -> str:
+    """A scope's articles by suspect traffic held back on one UTC day."""
+    return f"{rank_prefix()}sus-day:{scope}:{day}"
 
 
 def limit_key(client: str, amount: int, seconds: int) -> str:

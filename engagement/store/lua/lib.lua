@@ -103,10 +103,18 @@ local function uniques(reader, now, scopes)
 end
 
 -- Suspect traffic held back by a bound (``rule``, a letter of keys.SUSPECT_RULES)
--- on article ``id``: the hour's count for the dashboard, and the article's burst
--- record (held back, and let through by the same bound before it closed).
+-- on article ``id``: the hour's count and the day's articles by suspect traffic
+-- for the dashboard, and the article's burst record (held back, and let through
+-- by the same bound before it closed).
 local function suspect(id, now, kind, scopes, rule, passed)
   stat(now, kind, scopes)
+  local day = math.floor(now / DAY)
+  for _, scope in ipairs(scopes) do
+    local daily = RK .. 'sus-day:' .. scope .. ':' .. day
+    if tonumber(redis.call('ZINCRBY', daily, 1, id)) == 1 then
+      redis.call('EXPIREAT', daily, (day + ATTENTION_DAYS) * DAY)
+    end
+  end
   local key, hour = RK .. 'sus:' .. id, math.floor(now / HOUR)
   redis.call('HINCRBY', key, hour .. ':' .. rule .. ':held', 1)
   if passed > 0 then redis.call('HINCRBY', key, hour .. ':' .. rule .. ':passed', passed) end
