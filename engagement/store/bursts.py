@@ -19,7 +19,6 @@ from .counters import ArticleRef
 from .keys import (
     GRAINS,
     PREFIX,
-    SUSPECT_RULES,
     bucket_key,
     counts_key,
     suspect_days_key,
@@ -43,13 +42,14 @@ class Burst:
     counted: int | None  # the article's counted views that hour (None: no longer kept)
 
     @property
-    def rule_name(self) -> str:
-        return SUSPECT_RULES.get(self.rule, self.rule)
+    def holds_views(self) -> bool:
+        """A bound on views: what it let through counted and can be discounted."""
+        return self.rule in VIEW_RULES
 
     @property
     def discountable(self) -> int:
         """Views an operator may still take back from this hour (0: none)."""
-        if self.rule not in VIEW_RULES or not self.counted:
+        if not self.holds_views or not self.counted:
             return 0
         return self.counted
 

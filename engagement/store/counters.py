@@ -112,7 +112,7 @@ def coview_degrees(client: Any, article_ids: Iterable[int]) -> tuple[dict[int, i
 class ViewResult:
     counted: bool
     views: int
-    suspect: bool = False  # held back by the per-address limit on new identities
+    suspect: bool = False  # held back by a suspect bound (the reader's pace, its address)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:sus:<id>``       hash: the article's suspect bursts, ``<hour>:<rule>:held`` (held
                              back), ``…:passed`` (let through first), ``…:disc`` (discounted)
 ``eng:{rk}:sus-day:<scope>:<day>``  sorted set: article id -> suspect requests held back that day
-``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's reaction changes in the
-                             current fixed window of the limit "n per s seconds"
+``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's hits (reaction changes,
+                             views) in the current fixed window of the limit "n per s seconds"
 
 A metric is ``views``, ``reactions``, ``engaged`` (seconds) or a mood key, or one
 of the attention metrics kept for the ``all`` scope only (``ATTENTION_METRICS``);

@@ -44,7 +44,7 @@ local function discount_rank(n)
   bump(id, 'views', scopes, ts, -n, ARGV[7], true, coarse)
   stat(ts, 'views_counted', scopes, -n)
   stat(ts, 'views_discounted', scopes, n)
-  redis.call('HINCRBY', RK .. 'sus:' .. id, ARGV[4] .. ':' .. ARGV[6] .. ':disc', n)
+  burst(id, hour, ARGV[6], 'disc', n)
 end
 
 -- :: whole

@@ -102,6 +102,14 @@ local function uniques(reader, now, scopes)
   end
 end
 
+-- One part (held, passed, disc) of an article's burst record: its hour and rule's
+-- field of ``eng:{rk}:sus:<id>``, which lives a month from its last change.
+local function burst(id, hour, rule, part, delta)
+  local key = RK .. 'sus:' .. id
+  redis.call('HINCRBY', key, hour .. ':' .. rule .. ':' .. part, delta)
+  redis.call('EXPIRE', key, STATS_HOURS * HOUR)
+end
+
 -- Suspect traffic held back by a bound (``rule``, a letter of keys.SUSPECT_RULES)
 -- on article ``id``: the hour's count and the day's articles by suspect traffic
 -- for the dashboard, and the article's burst record (held back, and let through
@@ -115,8 +123,7 @@ local function suspect(id, now, kind, scopes, rule, passed)
       redis.call('EXPIREAT', daily, (day + ATTENTION_DAYS) * DAY)
     end
   end
-  local key, hour = RK .. 'sus:' .. id, math.floor(now / HOUR)
-  redis.call('HINCRBY', key, hour .. ':' .. rule .. ':held', 1)
-  if passed > 0 then redis.call('HINCRBY', key, hour .. ':' .. rule .. ':passed', passed) end
-  redis.call('EXPIRE', key, STATS_HOURS * HOUR)
+  local hour = math.floor(now / HOUR)
+  burst(id, hour, rule, 'held', 1)
+  if passed > 0 then burst(id, hour, rule, 'passed', passed) end
 end
