@@ -335,7 +335,7 @@ def stop_threads(app: Flask) -> None:
     reference cycles, and the garbage collector may reach a socket before the
     connection that would have closed it.
     """
-    app.extensions["engagement.leaderboards"].refresher.stop()
+    app.extensions["engagement.leaderboards"].upkeep.stop()
     app.extensions[RedisHolder.extension_name].close()
     app.extensions["engagement.login_limit"].close()
 

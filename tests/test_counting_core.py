@@ -15,6 +15,7 @@ from flask import Flask
 from engagement.extensions import db, redis_store
 from engagement.models import ArticleDaily, ArticleStats, ReaderReaction
 from engagement.moods import MOOD_KEYS
+from engagement.rankings import core as rankings
 from engagement.store import counters, keys, snapshots, writebehind
 from engagement.store.redis_client import close_client
 from engagement.store.refs import lookup
@@ -248,6 +249,26 @@ def test_restore_after_flushall_gives_back_flushed_totals(demo: Flask, redis_cli
     rows = stats_rows(demo)
     assert rows[ref.id].views == 12
     assert rows[ref.id].reactions == 13
+
+
+def test_restore_rebuilds_the_windows_from_the_buckets_it_restores(
+    demo: Flask, redis_client
+) -> None:
+    for i in range(3):
+        view(reader_client(demo, address=f"198.51.100.{i}"), SLUG)
+    runner = demo.test_cli_runner()
+    assert runner.invoke(args=["flush-counters"]).exit_code == 0
+    redis_client.flushall()
+    assert runner.invoke(args=["restore-counters"]).exit_code == 0
+    with demo.app_context():
+        ref = lookup(SLUG)
+        assert ref is not None
+        shown = {}
+        for metric in ("views", "hot"):
+            r = rankings.Ranking("30d", metric)
+            stored = dict(rankings.read(redis_store.client, r, 10, time.time()).entries)
+            shown[metric] = rankings.display_score(r, stored[ref.id])
+    assert shown["views"] == 3 and shown["hot"] > 1
 
 
 def test_flush_restores_by_itself_when_redis_lost_its_data(demo: Flask, redis_client) -> None:

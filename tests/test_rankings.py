@@ -14,6 +14,8 @@ from engagement.rankings import core as rankings
 from engagement.rankings.core import Ranking
 from engagement.rankings.leaderboards import leaderboards
 from engagement.store import keys
+from engagement.store.refs import lookup
+from engagement.store.scripts import scripts
 from tests.conftest import Clock
 from tests.helpers import react, reader_client, view
 
@@ -167,45 +169,86 @@ def test_hot_prefers_recent_attention_and_reactions(site) -> None:
     assert got["a"] < 1.5
 
 
-def test_many_workers_asking_at_once_rebuild_once(site) -> None:
+def test_max_age_zero_is_fresh_on_the_very_next_read(site) -> None:
     app, clock = site
-    views_at(app, clock, "a", T0)
-    results: list[int | None] = []
-    barrier = threading.Barrier(16)
+    views_at(app, clock, "a", T0, 3)
+    client = app.test_client()
+    assert scores(client.get("/api/v1/rankings").json) == {"a": 3}
+    views_at(app, clock, "b", T0, 4)
+    assert scores(client.get("/api/v1/rankings?window=1h").json) == {"b": 4, "a": 3}
+    hot = client.get("/api/v1/rankings?window=1h&metric=hot").json
+    assert [i["slug"] for i in hot["items"]] == ["b", "a"]
+
+
+def test_concurrent_upkeep_subtracts_each_bucket_once(site, monkeypatch) -> None:
+    app, clock = site
+    monkeypatch.setattr(keys, "WINDOW_SLICE", 1)
+    for i, slug in enumerate("abcd"):
+        views_at(app, clock, slug, T0, i + 1)
+    views_at(app, clock, "a", T0 + 1800)
+    later = T0 + 3600  # the T0 two-minute bucket has left the 1h window
+    barrier = threading.Barrier(8)
 
     def worker() -> None:
         with app.app_context():
             barrier.wait()
-            r = Ranking("24h", "views")
-            results.append(rankings.build(redis_store.client, r, T0, max_age=5))
+            rankings.build(redis_store.client, None, later)
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
+    threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len([r for r in results if r is not None]) == 1
+    clock.now = later
+    assert scores(ranking(app, window="1h")) == {"a": 1}
+    assert scores(ranking(app, window="24h")) == {"a": 2, "b": 2, "c": 3, "d": 4}
 
 
-def test_cold_reads_are_built_by_the_refresher_not_the_request(site) -> None:
+def test_changes_to_a_bucket_that_left_its_window_wait_for_its_subtraction(
+    site, monkeypatch
+) -> None:
     app, clock = site
-    refresher = app.extensions["engagement.leaderboards"].refresher
-    refresher.enabled = True
-    views_at(app, clock, "a", T0, 2)
-    out: list[dict] = []
-
-    def reader() -> None:
-        out.append(app.test_client().get("/api/v1/rankings?window=7d").json)
-
-    threads = [threading.Thread(target=reader) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(scores(p) == {"a": 2} for p in out)
+    monkeypatch.setattr(keys, "WINDOW_SLICE", 1)
+    readers = {s: reader_client(app, address=f"198.51.100.{20 + i}") for i, s in enumerate("abcd")}
+    for slug, client in readers.items():
+        assert react(client, slug, "angry").status_code == 200
+    clock.now = T0 + 3600
     with app.app_context():
-        generation = redis_store.client.get(keys.ranking_generation_key())
-    assert generation is not None and int(generation) <= 2
+        upkeep = scripts(redis_store.client).upkeep
+        assert int(upkeep([keys.PREFIX, clock.now, 1])) == 1  # partly subtracted
+    assert react(readers["a"], "a", "smile").json["mine"] == "smile"  # a switch
+    assert readers["b"].delete("/api/v1/articles/b/reactions").status_code == 200  # an undo
+    assert scores(ranking(app, window="1h", metric="angry")) == {}
+    assert scores(ranking(app, window="1h", metric="smile")) == {"a": 1}
+    assert scores(ranking(app, window="1h", metric="reactions")) == {"a": 1}
+    assert scores(ranking(app, window="24h", metric="angry")) == {"c": 1, "d": 1}
+    assert scores(ranking(app, window="24h", metric="reactions")) == {"a": 1, "c": 1, "d": 1}
+    with app.app_context():  # the bucket got the held-back changes once subtracted
+        old = keys.bucket_key("angry", "all", "m2", int(T0 // 120))
+        held = {int(member) for member in redis_store.client.zrange(old, 0, -1)}
+        assert held == {ref.id for ref in map(lookup, "cd") if ref is not None}
+
+
+def test_hot_keeps_its_order_and_scores_through_rescales(site, monkeypatch) -> None:
+    app, clock = site
+    monkeypatch.setattr(keys, "WINDOW_SLICE", 1)
+    for step in range(70):  # the 1h window's weights reach 2^256 after 64 hours
+        now = T0 + step * 3600
+        views_at(app, clock, "b", now - 600)
+        views_at(app, clock, "a", now, 2)
+        views_at(app, clock, "c", now - 1800)
+        clock.now = now
+        got = scores(ranking(app, window="1h", metric="hot"))
+        start = (now // 120) * 120
+        assert got["a"] == pytest.approx(2 * 2 ** (-(now - start) / 900), abs=0.002)
+        assert got["b"] == pytest.approx(2 ** (-(now - start + 600) / 900), abs=0.002)
+        assert list(got) == sorted(got, key=lambda slug: -got[slug])
+        if step == 60:
+            with app.app_context():
+                assert redis_store.client.hget(keys.window_state_key(), "E:1h") == "0"
+    with app.app_context():
+        state = redis_store.client.hgetall(keys.window_state_key())
+    assert int(state["E:1h"]) >= 1 and "C:1h" not in state
 
 
 def test_buckets_expire(site) -> None:

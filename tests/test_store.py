@@ -19,7 +19,7 @@ def test_every_script_loads_and_has_its_sections() -> None:
     for name in ("view", "react", "restore_counts", "restore_readers", "reset"):
         whole, article, rank = scripts.halves(name)
         assert "redis.call" in whole and article and rank
-    for name in ("lib", "limit", "snapshot", "build_ranking"):
+    for name in ("lib", "windows", "limit", "snapshot", "upkeep", "read_window"):
         assert "redis" in scripts.source(name)
 
 
@@ -32,7 +32,7 @@ def test_lua_writes_no_size_or_lifetime_of_its_own() -> None:
         literals = {int(n) for n in re.findall(r"(?<![\w.])(\d+)(?![\w.])", code)}
         # Small numbers are ARGV and KEYS positions; every size and TTL is larger.
         assert max(literals, default=0) < 20, (path.name, sorted(literals))
-    assert "local GRAINS = {{'m2', 120, 31}" in scripts.preamble()
+    assert "local GRAINS = {{'m2', 120, 60}" in scripts.preamble()
 
 
 def expires_in(client, key: str) -> int:  # noqa: ANN001

@@ -196,10 +196,8 @@ def top_articles(
         ]
     metric = sort if sort != "hot" else "views"
     recent = Ranking("30d", metric, scope)
-    if rankings.read(client, recent, 1, now()) is None:
-        boards.refresher.request(recent)
     totals: dict[int, float] = defaultdict(float)
-    for article_id, raw in rankings.read_all(client, recent):
+    for article_id, raw in rankings.read_all(client, recent, now()):
         totals[article_id] += int(rankings.display_score(recent, raw))
     today = datetime.fromtimestamp(now(), UTC).date()
     column = getattr(ArticleDaily, metric)
@@ -243,15 +241,10 @@ def export_rows(client: Any, window: str, scope: str) -> list[dict[str, Any]]:
     wanted = [Ranking(ranking_window, metric, scope) for metric in EXPORT_METRICS] + [
         Ranking(ranking_window, metric, "all") for metric in SITE_METRICS
     ]
-    # Like every ranking read, an export never builds a ranking itself: reading
-    # marks them wanted, and a cold one is left to the refresher (bounded wait).
-    cold = [r for r in wanted if not r.live and rankings.read(client, r, 1, now()) is None]
-    for r in cold:
-        leaderboards().refresher.request(r)
     per_metric: dict[str, dict[int, int]] = {}
     for r in wanted:
         per_metric[r.metric] = {
-            a: int(rankings.display_score(r, raw)) for a, raw in rankings.read_all(client, r)
+            a: int(rankings.display_score(r, raw)) for a, raw in rankings.read_all(client, r, now())
         }
     ids = set().union(*(per_metric[m].keys() for m in EXPORT_METRICS))
     articles = (

@@ -274,7 +274,7 @@ def discount(slug: str, hour: int, rule: str) -> ResponseReturnValue:
             views = in_range(request.form.get("views", ""), 1, max(1, burst.discountable))
             if views is None or not burst.discountable:
                 abort(400, description=f"扣除数应在 1 到 {burst.discountable} 之间。")
-            taken = bursts.discount(client, ref_for(item), burst, views)
+            taken = bursts.discount(client, ref_for(item), burst, views, now())
     except RedisUnavailable:
         abort(503, description="Redis 暂时不可用，无法扣除。")
     when = hour_label(hour)

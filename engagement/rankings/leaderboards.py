@@ -23,7 +23,7 @@ from ..models import Article, Category, RankingPin
 from ..params import in_range
 from ..web import microcache
 from . import core as rankings
-from .core import MAX_ITEMS, Ranking, Refresher, cache_seconds
+from .core import MAX_ITEMS, Ranking, Upkeep, cache_seconds
 
 EXTENSION = "engagement.leaderboards"
 EXCLUSION_SLACK = 20
@@ -74,7 +74,7 @@ class _Summary:
 
 
 class Leaderboards:
-    """Per-app state: the worker cache, article summaries and the refresher."""
+    """Per-app state: the worker cache, article summaries and the window upkeep."""
 
     def __init__(self, app: Flask) -> None:
         keep = cache_seconds(app.config)
@@ -93,7 +93,7 @@ class Leaderboards:
             with app.app_context():
                 return now()
 
-        self.refresher = Refresher(app, lambda: _client(app), clock)
+        self.upkeep = Upkeep(app, lambda: _client(app), clock)
 
     def board(self, r: Ranking) -> Board:
         if self.boards is not None:
@@ -105,12 +105,7 @@ class Leaderboards:
         depth = MAX_ITEMS + EXCLUSION_SLACK
         with redis_store.guard() as client:
             stored = rankings.read(client, r, depth, now())
-            if stored is None:
-                self.refresher.request(r)
-                stored = rankings.read(client, r, depth, now())
-        if stored is None:
-            return Board(r, "pending", now(), ())
-        self.refresher.ensure_started()
+        self.upkeep.ensure_started()
         excluded, pins, version = self.editorial()
         entries = edit(stored.entries, excluded, pins.get(r.name, ()))[:MAX_ITEMS]
         generation = f"{stored.generation}.{version}"
@@ -142,7 +137,7 @@ class Leaderboards:
 
     def fresh_for(self, board: Board) -> float:
         """Seconds this worker keeps serving ``board`` (0 when it is not cached)."""
-        if self.boards is None or board.generation == "pending":
+        if self.boards is None:
             return 0.0
         return board.fetched + self.boards.ttl - time.monotonic()
 
@@ -161,8 +156,7 @@ class Leaderboards:
 
     def rank_for(self, r: Ranking, article_id: int) -> int | None:
         with redis_store.guard() as client:
-            rank = client.zrevrank(rankings.result_key(r), article_id)
-        return None if rank is None else int(rank) + 1
+            return rankings.rank_of(client, r, article_id)
 
     def scope_for(self, category_slug: str | None) -> str | None:
         """``all``, ``c<id>`` for a known category slug, or None for an unknown one."""

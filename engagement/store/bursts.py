@@ -107,13 +107,14 @@ def find(client: Any, article_id: int, hour: int, rule: str, now: float) -> Burs
     return next((b for b in found if (b.hour, b.rule) == (hour, rule)), None)
 
 
-def discount(client: Any, ref: ArticleRef, burst: Burst, views: int) -> int:
+def discount(client: Any, ref: ArticleRef, burst: Burst, views: int, now: float) -> int:
     """Take ``views`` (at most ``burst.discountable``) of the burst's hour out of
     the article's counts everywhere; returns how many were taken."""
     views = max(0, min(views, burst.discountable))
     if not views:
         return 0
-    args = [PREFIX, ref.id, ",".join(ref.scopes), burst.hour, views, burst.rule, ref.pub_fraction]
+    args = [PREFIX, ref.id, ",".join(ref.scopes), burst.hour, views, burst.rule]
+    args += [ref.pub_fraction, now]
     taken = scripts(client).discount.run(
         counts_key(ref.id), args, lambda reply: [*args, reply] if int(reply) > 0 else None
     )

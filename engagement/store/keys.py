@@ -24,8 +24,18 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:co:<id>``         sorted set: other article id -> readers who read both
 ``eng:{rk}:co:deg``          hash: article id -> co-reads it is part of; ``_all``: their sum
 ``eng:{rk}:rv:<reader>``     list: the reader's last few counted articles (a day)
-``eng:{rk}:res:<ranking>``   sorted set: a stored ranking (``res-meta``, ``res-gen``,
-                             ``res-lock:<ranking>`` and ``wanted`` go with it)
+``eng:{rk}:w:<window>:<metric>:<scope>``  sorted set: article id -> count in the sliding
+                             window (the sum of its buckets, kept by the events)
+``eng:{rk}:w:<window>:hot:<scope>:<epoch>``  sorted set: the window's ``hot`` score, scaled
+                             by 2^((bucket start - reference) / half-life)
+``eng:{rk}:w-state``         hash: per grain the oldest bucket still in its windows and the
+                             retirement's place; per window hot's reference time and epoch
+``eng:{rk}:w-reg:<grain>:<n>``  set: the ``<metric>:<scope>`` buckets that exist for index n
+``eng:{rk}:w-late:<grain>:<n>`` hash: changes to a bucket that has left its window but is
+                             not yet subtracted (applied to it once it is)
+``eng:{rk}:w-scopes`` / ``w-hot:<window>``  sets: the scopes with window sets / hot sets
+``eng:{rk}:w-copy:<window>`` / ``w-drop:<window>``  sets: during a rescale, the scopes left
+                             to copy and the articles reset meanwhile
 ``eng:{rk}:pv:<page view>``  hash: one open page view's attention state (article,
                              reader, last ping, sequence, engaged seconds, depth, …)
 ``eng:{rk}:now`` / ``…:now:e``  sorted sets: ``<article>:<page view>`` -> last ping /
@@ -90,13 +100,44 @@ class Grain:
     keep: int
 
 
-# Each window reads one grain; a bucket is at most 1/24 of its window.
+# Each window reads one grain; a bucket is at most 1/24 of its window. A bucket is
+# kept a while after it leaves its window so that the upkeep can subtract it then.
 GRAINS: tuple[Grain, ...] = (
-    Grain("m2", 120, 31),  # 1h window: 30 two-minute buckets
+    Grain("m2", 120, 60),  # 1h window: 30 two-minute buckets (+ an hour)
     Grain("h1", HOUR, 24 * 7 + 1),  # 24h window; hourly series for 7 days
-    Grain("h6", 6 * HOUR, 29),  # 7d window: 28 six-hour buckets
-    Grain("d1", DAY, 31),  # 30d window: 30 daily buckets
+    Grain("h6", 6 * HOUR, 32),  # 7d window: 28 six-hour buckets (+ a day)
+    Grain("d1", DAY, 32),  # 30d window: 30 daily buckets (+ two days)
 )
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window: ``count`` buckets of ``grain``; ``hot`` halves every ``half_life``."""
+
+    name: str
+    grain: str
+    count: int
+    half_life: int
+
+
+# ``all`` is here for ``hot`` only (the last 30 days, half-life a week): all-time
+# counts are the ``total`` sets.
+WINDOWS: tuple[Window, ...] = (
+    Window("1h", "m2", 30, 900),
+    Window("24h", "h1", 24, 6 * HOUR),
+    Window("7d", "h6", 28, 42 * HOUR),
+    Window("30d", "d1", 30, 30 * DAY // 4),
+    Window("all", "d1", 30, 7 * DAY),
+)
+# Every metric of METRICS has windows; hot adds up these, with these weights.
+HOT_WEIGHTS: dict[str, int] = {"views": 1, "reactions": 5}
+HOT_SCALE = 1000  # hot is kept ×1000: the publication fraction breaks ties below that
+# Hot's reference time moves forward (its sets are rescaled) when the newest
+# bucket's weight reaches 2^RESCALE_AT: doubles stay far from overflow.
+RESCALE_AT = 256
+# Members a retirement or rescale step handles per script call: each call stays
+# around a millisecond whatever the size of the sets.
+WINDOW_SLICE = 400
 
 # The attention sums serve the 24h, 7d, 30d and all-time windows (stats.json):
 # the two-minute grain of the 1h rankings is not kept for them.
@@ -232,30 +273,16 @@ def limit_key(client: str, amount: int, seconds: int) -> str:
     return f"{PREFIX}:{{l{client}}}:{amount}/{seconds}"
 
 
-# Stored rankings (rankings/core.py builds and reads them).
+# Sliding windows (``lua/windows.lua`` keeps them, rankings/core.py reads them).
 
 
-def ranking_result_key(name: str) -> str:
-    return f"{rank_prefix()}res:{name}"
+def window_key(window: str, metric: str, scope: str) -> str:
+    return f"{rank_prefix()}w:{window}:{metric}:{scope}"
 
 
-def ranking_meta_key() -> str:
-    return rank_prefix() + "res-meta"
+def hot_key(window: str, scope: str, epoch: int) -> str:
+    return f"{rank_prefix()}w:{window}:hot:{scope}:{epoch}"
 
 
-def ranking_generation_key() -> str:
-    return rank_prefix() + "res-gen"
-
-
-def ranking_wanted_key() -> str:
-    return rank_prefix() + "wanted"
-
-
-def ranking_scratch_keys(name: str) -> tuple[str, str]:
-    """Where a build unions and intersects before it renames over the result."""
-    result = ranking_result_key(name)
-    return result + ":tmp", result + ":tmp2"
-
-
-def ranking_lock_key(name: str) -> str:
-    return f"{rank_prefix()}res-lock:{name}"
+def window_state_key() -> str:
+    return rank_prefix() + "w-state"

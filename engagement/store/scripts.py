@@ -32,6 +32,14 @@ def preamble() -> str:
     def table(grains: Sequence[keys.Grain]) -> str:
         return ", ".join(f"{{'{g.name}', {g.seconds}, {g.keep}}}" for g in grains)
 
+    windows = ", ".join(
+        f"{g.name} = {{"
+        + ", ".join(
+            f"{{'{w.name}', {w.count}, {w.half_life}}}" for w in keys.WINDOWS if w.grain == g.name
+        )
+        + "}"
+        for g in keys.GRAINS
+    )
     by_name = ", ".join(f"{g.name} = {{'{g.name}', {g.seconds}, {g.keep}}}" for g in keys.GRAINS)
     lines = [
         f"local GRAINS = {{{table(keys.GRAINS)}}}",
@@ -39,6 +47,10 @@ def preamble() -> str:
         f"local GRAIN = {{{by_name}}}",
         f"local DAY, HOUR, MINUTE = {keys.DAY}, {keys.HOUR}, {keys.MINUTE}",
         *(f"local {name} = {value}" for name, value in keys.LIFETIMES.items()),
+        f"local WINDOWS = {{{windows}}}",
+        f"local WINDOWED = {{{', '.join(f'{m} = true' for m in keys.METRICS)}}}",
+        f"local HOT_WEIGHT = {{{', '.join(f'{m} = {w}' for m, w in keys.HOT_WEIGHTS.items())}}}",
+        f"local HOT_SCALE, RESCALE_AT = {keys.HOT_SCALE}, {keys.RESCALE_AT}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -67,7 +79,7 @@ def sections(name: str) -> dict[str, str]:
 def halves(name: str, whole_lib: Sequence[str] = ()) -> tuple[str, str, str]:
     """The one-server script, the cluster article script and the cluster rankings script."""
     part = sections(name)
-    lib = preamble() + source("lib")
+    lib = preamble() + source("lib") + source("windows")
     extra = "".join(source(n) for n in whole_lib)
     return (
         lib + extra + part["article"] + part["rank"] + part["whole"],
@@ -129,7 +141,9 @@ class Ranked:
     def __init__(self, client: Any, name: str) -> None:
         self.lane = lane(client)
         self.cluster = is_cluster(client)
-        self.script = client.register_script(preamble() + source("lib") + source(name))
+        self.script = client.register_script(
+            preamble() + source("lib") + source("windows") + source(name)
+        )
 
     def __call__(self, args: Sequence[Any], pipe: Any = None) -> Any:
         route = [keys.pub_key()]
@@ -150,7 +164,8 @@ class Scripts:
         self.reset = Split(client, "reset")
         self.snapshot = client.register_script(source("snapshot"))
         self.limit = client.register_script(source("limit") + "return {limited(1, ARGV[1])}")
-        self.build_ranking = client.register_script(source("build_ranking"))
+        self.upkeep = Ranked(client, "upkeep")
+        self.read_window = Ranked(client, "read_window")
         self.ping = Ranked(client, "ping")
         self.suspect = Ranked(client, "suspect")
         self.discount = Split(client, "discount")

@@ -97,19 +97,20 @@ def restore_article(
     totals: Mapping[str, int],
     daily: Sequence[tuple[int, str, int]],
     readers: Sequence[tuple[str, str, float]],
+    now: float,
     chunk: int = 500,
 ) -> None:
     """Give one article its durable past back (see the two restore scripts)."""
     s = scripts(client)
     scopes = ",".join(ref.scopes)
-    args: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction]
+    args: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction, now]
     for field in COUNTER_FIELDS:
         args += [field, int(totals.get(field, 0))]
     args.append("--")
     for day, metric, value in daily:
         args += [day, metric, value]
     s.restore_counts.run(counts_key(ref.id), args, lambda done: args if done else None)
-    head: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction]
+    head: list[Any] = [PREFIX, ref.id, scopes, ref.pub_fraction, now]
     for start in range(0, len(readers), chunk):
         part = list(head)
         for reader, mood, ts in readers[start : start + chunk]:

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..background import ProcessThread
+from ..clock import now
 from ..extensions import db, redis_store
 from ..models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
 from ..related import coviews
@@ -185,7 +186,8 @@ def restore(
     try:
         if snapshots.has_epoch(client):
             return 0
-        first_day = (datetime.now(UTC).date() - EPOCH).days - days
+        moment = now()
+        first_day = int(moment // keys.DAY) - days
         restored = 0
         ids = list(db.session.scalars(sa.select(ArticleStats.article_id).order_by("article_id")))
         with_stats = set(ids)
@@ -196,7 +198,7 @@ def restore(
         ]
         for start in range(0, len(ids), CHUNK):
             batch = ids[start : start + CHUNK]
-            restored += _restore_batch(client, batch, first_day)
+            restored += _restore_batch(client, batch, first_day, moment)
             if progress:
                 progress(len(batch))
             db.session.rollback()  # drop the loaded batch from the session
@@ -206,7 +208,7 @@ def restore(
         lock.release()
 
 
-def _restore_batch(client: Any, ids: list[int], first_day: int) -> int:
+def _restore_batch(client: Any, ids: list[int], first_day: int, moment: float) -> int:
     articles = {a.id: a for a in db.session.scalars(sa.select(Article).where(Article.id.in_(ids)))}
     stats = {
         s.article_id: s
@@ -233,7 +235,7 @@ def _restore_batch(client: Any, ids: list[int], first_day: int) -> int:
         row = stats.get(article_id)
         totals = {f: getattr(row, f) for f in COUNTER_FIELDS} if row else {}
         snapshots.restore_article(
-            client, ref_for(article), totals, daily[article_id], chosen[article_id]
+            client, ref_for(article), totals, daily[article_id], chosen[article_id], moment
         )
     return len(articles)
 

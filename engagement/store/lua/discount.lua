@@ -4,7 +4,7 @@
 -- article_stats and article_daily), and the hour's traffic numbers, where they
 -- move from counted to discounted. Unique-reader estimates cannot be lowered.
 -- ARGV: prefix, article id, scopes, hour index, n, rule letter, publication
---       fraction (the cluster rankings script gets the views taken as ARGV[8]).
+--       fraction, now (the cluster rankings script gets the views taken as ARGV[9]).
 -- Returns the views taken: n, or fewer when the article has fewer.
 -- :: article
 local function discount_article()
@@ -18,7 +18,7 @@ end
 -- :: rank
 -- Buckets finer than an hour: the views come out of the hour's newest buckets
 -- first (a burst ends where the bound closed), never below zero.
-local function discount_fine(id, scopes, hour, n, g)
+local function discount_fine(id, scopes, hour, n, g, frac, now)
   for _, scope in ipairs(scopes) do
     local left = n
     for b = math.floor(((hour + 1) * HOUR - 1) / g[2]), math.floor(hour * HOUR / g[2]), -1 do
@@ -27,7 +27,7 @@ local function discount_fine(id, scopes, hour, n, g)
       local score = tonumber(redis.call('ZSCORE', key, id) or '0')
       local take = math.min(left, score)
       if take > 0 then
-        if score - take <= 0 then redis.call('ZREM', key, id) else redis.call('ZINCRBY', key, -take, id) end
+        bucket_add('views', scope, g, b, id, -take, frac, now)
         left = left - take
       end
     end
@@ -37,11 +37,15 @@ end
 local function discount_rank(n)
   if n <= 0 then return end
   local id, scopes, hour = ARGV[2], split(ARGV[3], ','), tonumber(ARGV[4])
-  local ts, coarse = hour * HOUR, {}
+  local ts, coarse, now = hour * HOUR, {}, tonumber(ARGV[8])
   for _, g in ipairs(GRAINS) do
-    if g[2] >= HOUR then coarse[#coarse + 1] = g else discount_fine(id, scopes, hour, n, g) end
+    if g[2] >= HOUR then
+      coarse[#coarse + 1] = g
+    else
+      discount_fine(id, scopes, hour, n, g, ARGV[7], now)
+    end
   end
-  bump(id, 'views', scopes, ts, -n, ARGV[7], true, coarse)
+  bump(id, 'views', scopes, ts, -n, ARGV[7], true, coarse, now)
   stat(ts, 'views_counted', scopes, -n)
   stat(ts, 'views_discounted', scopes, n)
   burst(id, hour, ARGV[6], 'disc', n)
@@ -56,5 +60,5 @@ return n
 return discount_article()
 
 -- :: rank_only
-discount_rank(tonumber(ARGV[8]))
+discount_rank(tonumber(ARGV[9]))
 return 1

@@ -13,39 +13,6 @@ local function article_prefix(id)
   return P .. ':{a' .. id .. '}:'
 end
 
--- ``durable`` false: the attention sums, kept in Redis only (not queued for SQL)
--- and without the 1h window's grain. ``grains`` overrides which grains are bumped.
-local function bump(id, metric, scopes, ts, delta, frac, durable, grains)
-  for _, g in ipairs(grains or (durable == false and ATTENTION_GRAINS or GRAINS)) do
-    local n = math.floor(ts / g[2])
-    local expires = (n + g[3] + 1) * g[2]
-    for _, scope in ipairs(scopes) do
-      local key = RK .. metric .. ':' .. scope .. ':' .. g[1] .. ':' .. n
-      local score = tonumber(redis.call('ZINCRBY', key, delta, id))
-      if score <= 0 then
-        redis.call('ZREM', key, id)
-      elseif score == delta then
-        -- A member's first count: the key may be new. Otherwise it existed
-        -- already and got its (fixed) expiry when that member arrived.
-        redis.call('EXPIREAT', key, expires)
-      end
-    end
-  end
-  -- All-time scores carry the publication fraction (see pub_fraction) so that
-  -- equal counts rank the most recently published first.
-  for _, scope in ipairs(scopes) do
-    local key = RK .. metric .. ':' .. scope .. ':total'
-    redis.call('ZADD', key, 'NX', frac, id)
-    if tonumber(redis.call('ZINCRBY', key, delta, id)) < 0.5 then
-      redis.call('ZREM', key, id)
-    end
-  end
-  if durable ~= false then
-    local field = id .. ':' .. math.floor(ts / DAY) .. ':' .. metric
-    redis.call('HINCRBY', RK .. 'pending', field, delta)
-  end
-end
-
 -- Traffic numbers per hour: the site's (``st:h:<n>``, and all-time) and each
 -- category's above the article (``st:c<id>:h:<n>``) for the dashboard's filter.
 -- ``delta`` defaults to 1; the attention numbers pass ``hourly_only``.

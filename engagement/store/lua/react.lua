@@ -48,8 +48,8 @@ local function react_rank(changed, mood, old, old_ts)
   local id, reader, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
   local scopes, frac = split(ARGV[5], ','), ARGV[8]
   if old then
-    bump(id, old, scopes, tonumber(old_ts), -1, frac)
-    bump(id, 'reactions', scopes, tonumber(old_ts), -1, frac)
+    bump(id, old, scopes, tonumber(old_ts), -1, frac, true, nil, now)
+    bump(id, 'reactions', scopes, tonumber(old_ts), -1, frac, true, nil, now)
   end
   if mood ~= '' then
     redis.call('ZADD', RK .. 'pub', frac, id)

@@ -10,17 +10,18 @@ end
 -- :: rank
 local function reset_rank()
   local id, scopes, now = ARGV[2], split(ARGV[3], ','), tonumber(ARGV[4])
+  local metrics = {}
   for m = 5, #ARGV do
+    metrics[#metrics + 1] = ARGV[m]
     for _, scope in ipairs(scopes) do
       redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':total', id)
       for _, g in ipairs(GRAINS) do
         local current = math.floor(now / g[2])
-        for n = current - g[3], current do
-          redis.call('ZREM', RK .. ARGV[m] .. ':' .. scope .. ':' .. g[1] .. ':' .. n, id)
-        end
+        for n = current - g[3], current do bucket_drop(ARGV[m], scope, g, n, id, now) end
       end
     end
   end
+  windows_drop(metrics, scopes, id, now)
   -- Its daily attention numbers (sources, depths, blocks) go too.
   local today = math.floor(now / DAY)
   for day = today - ATTENTION_DAYS, today do redis.call('DEL', RK .. 'at:a' .. id .. ':d:' .. day) end

@@ -1,4 +1,4 @@
--- ARGV: prefix, article id, scopes, publication fraction, then field/value pairs of
+-- ARGV: prefix, article id, scopes, publication fraction, now, then field/value pairs of
 -- SQL totals, then '--', then (day, metric, count) triples of recent daily history.
 -- Adds the durable past onto whatever Redis counted since it lost its data;
 -- the ``_base`` field makes a second run for the same article a no-op.
@@ -6,7 +6,7 @@
 local function restore_counts_article()
   local A = article_prefix(ARGV[2])
   if redis.call('HSETNX', A .. 'c', '_base', '1') == 0 then return 0 end
-  local i = 5
+  local i = 6
   while ARGV[i] ~= '--' do
     local value = tonumber(ARGV[i + 1])
     if value ~= 0 then redis.call('HINCRBY', A .. 'c', ARGV[i], value) end
@@ -17,9 +17,9 @@ end
 
 -- :: rank
 local function restore_counts_rank()
-  local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
+  local id, scopes, frac, now = ARGV[2], split(ARGV[3], ','), ARGV[4], tonumber(ARGV[5])
   redis.call('ZADD', RK .. 'pub', frac, id)
-  local i = 5
+  local i = 6
   while ARGV[i] ~= '--' do
     local field, value = ARGV[i], tonumber(ARGV[i + 1])
     if value ~= 0 then
@@ -34,11 +34,8 @@ local function restore_counts_rank()
   i = i + 1
   while i <= #ARGV do
     local day, metric, value = tonumber(ARGV[i]), ARGV[i + 1], tonumber(ARGV[i + 2])
-    for _, scope in ipairs(scopes) do
-      local key = RK .. metric .. ':' .. scope .. ':d1:' .. day
-      redis.call('ZINCRBY', key, value, id)
-      redis.call('EXPIREAT', key, (day + GRAIN.d1[3] + 1) * DAY)
-    end
+    -- Through the windows: a restore rebuilds the 30-day ones as it goes.
+    for _, scope in ipairs(scopes) do bucket_add(metric, scope, GRAIN.d1, day, id, value, frac, now) end
     i = i + 3
   end
 end

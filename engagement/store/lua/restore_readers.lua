@@ -1,5 +1,5 @@
--- ARGV: prefix, article id, scopes, publication fraction, then (reader, mood, unix
--- time) triples from SQL (the cluster rankings script gets (mood, time) pairs
+-- ARGV: prefix, article id, scopes, publication fraction, now, then (reader, mood,
+-- unix time) triples from SQL (the cluster rankings script gets (mood, time) pairs
 -- to take off instead).
 -- A reader with no reaction in Redis gets the SQL one back. A reader who reacted
 -- again after the loss keeps the newer choice, and the SQL one, already added
@@ -8,7 +8,7 @@
 local function restore_readers_article()
   local A = article_prefix(ARGV[2])
   local restored, undo = 0, {}
-  for i = 5, #ARGV, 3 do
+  for i = 6, #ARGV, 3 do
     local reader, mood = ARGV[i], ARGV[i + 1]
     local value = mood .. '|' .. ARGV[i + 2]
     local current = redis.call('HGET', A .. 'r', reader)
@@ -28,10 +28,10 @@ end
 
 -- :: rank
 local function restore_readers_rank(undo)
-  local id, scopes, frac = ARGV[2], split(ARGV[3], ','), ARGV[4]
+  local id, scopes, frac, now = ARGV[2], split(ARGV[3], ','), ARGV[4], tonumber(ARGV[5])
   for i = 1, #undo, 2 do
-    bump(id, undo[i], scopes, tonumber(undo[i + 1]), -1, frac)
-    bump(id, 'reactions', scopes, tonumber(undo[i + 1]), -1, frac)
+    bump(id, undo[i], scopes, tonumber(undo[i + 1]), -1, frac, true, nil, now)
+    bump(id, 'reactions', scopes, tonumber(undo[i + 1]), -1, frac, true, nil, now)
   end
 end
 
@@ -46,6 +46,6 @@ return {restored, undo}
 
 -- :: rank_only
 local undo = {}
-for i = 5, #ARGV do undo[#undo + 1] = ARGV[i] end
+for i = 6, #ARGV do undo[#undo + 1] = ARGV[i] end
 restore_readers_rank(undo)
 return 1
