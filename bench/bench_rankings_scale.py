@@ -36,6 +36,7 @@ from engagement.store import counters, keys  # noqa: E402
 NOW = 1_893_456_000.0 + 3600 - 540
 SIMULATED = 600  # seconds of traffic after the fill
 VIEWS_PER_SECOND = 20
+CATEGORIES = 20
 DEMAND = [
     rankings.Ranking(window, metric, scope)
     for window in ("1h", "24h", "7d", "30d", "all")
@@ -43,6 +44,17 @@ DEMAND = [
     for scope in ("all", "c1")
 ]
 assert len(DEMAND) == 50
+
+
+def category(article: int | str) -> str:
+    return f"c{int(article) % CATEGORIES}"
+
+
+def pick(rng: random.Random, size: int) -> counters.ArticleRef:
+    """An article as readers pick them: a few are read far more than the rest
+    (log-uniform ranks), in its category of twenty."""
+    article = min(size, int(size ** rng.random()))
+    return counters.ArticleRef(article, "x", ("all", category(article)), NOW - 86400)
 
 
 def fill(client: redis.Redis, size: int, rng: random.Random) -> None:
@@ -62,12 +74,23 @@ def fill(client: redis.Redis, size: int, rng: random.Random) -> None:
                     n = current - rng.randrange(window.count)
                     buckets.setdefault(n, {})[str(a)] = int(rng.paretovariate(1.2))
             for n, members in buckets.items():
-                pipe.zadd(keys.bucket_key("views", "all", grain.name, n), members)
-                pipe.sadd(f"{keys.rank_prefix()}w-reg:{grain.name}:{n}", "views:all")
+                for scope in ("all", *(f"c{c}" for c in range(CATEGORIES))):
+                    part = {a: v for a, v in members.items() if scope in ("all", category(a))}
+                    if part:
+                        pipe.zadd(keys.bucket_key("views", scope, grain.name, n), part)
+                        reg = f"{keys.rank_prefix()}w-reg:{grain.name}:{n}"
+                        pipe.sadd(reg, f"views:{scope}")
         pipe.execute()
     # A floor older than the buckets kept: the upkeep rebuilds every window.
     client.hset(keys.window_state_key(), mapping={f"f:{g.name}": 0 for g in keys.GRAINS})
     rankings.build(client, None, NOW)
+
+
+def beacon(i: int) -> counters.Arrival:
+    """What the page script's beacon brings: a page view, its source, the visitor."""
+    return counters.Arrival(
+        page_view=f"pv{i:08d}", source="search", host="www.baidu.com", visitor="new"
+    )
 
 
 def evalsha_usec(client: redis.Redis) -> float:
@@ -82,8 +105,7 @@ def measure(client: redis.Redis, size: int) -> dict[str, Any]:
     client.slowlog_reset()
     client.config_resetstat()
     for i in range(3000):
-        ref = counters.ArticleRef(rng.randint(1, size), "x", ("all", "c1"), NOW - 86400)
-        counters.record_view(client, ref, f"bench-reader-{i}", NOW, 1800)
+        counters.record_view(client, pick(rng, size), f"bench-reader-{i}", NOW, 1800, beacon(i))
     out["view_us"] = client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"]
     started = time.perf_counter()
     for r in DEMAND:
@@ -93,8 +115,7 @@ def measure(client: redis.Redis, size: int) -> dict[str, Any]:
     for second in range(1, SIMULATED + 1):
         now = NOW + second
         for i in range(VIEWS_PER_SECOND):
-            ref = counters.ArticleRef(rng.randint(1, size), "x", ("all", "c1"), NOW - 86400)
-            counters.record_view(client, ref, f"sim-{second}-{i}", now, 1800)
+            counters.record_view(client, pick(rng, size), f"sim-{second}-{i}", now, 1800, beacon(i))
         before = evalsha_usec(client)
         rankings.build(client, None, now, budget=100_000)
         upkeep += evalsha_usec(client) - before

@@ -137,7 +137,7 @@ HOT_SCALE = 1000  # hot is kept ×1000: the publication fraction breaks ties bel
 RESCALE_AT = 256
 # Members a retirement or rescale step handles per script call: each call stays
 # around a millisecond whatever the size of the sets.
-WINDOW_SLICE = 400
+WINDOW_SLICE = 200
 
 # The attention sums serve the 24h, 7d, 30d and all-time windows (stats.json):
 # the two-minute grain of the 1h rankings is not kept for them.
