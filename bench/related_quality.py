@@ -142,24 +142,11 @@ def ablations(rows: list[dict]) -> list[tuple[str, dict[int, list[int]]]]:
             for i, r in enumerate(rows)
         )
 
-    def top(found: dict[int, float]) -> list[int]:
-        return [o for o, _ in heapq.nlargest(K, found.items(), key=lambda kv: kv[1])]
-
     out = []
     model = build()
     out.append(("model alone (no dates: the reference for the rows below)", _neighbours(model)))
-    out.append(
-        (
-            "without the second scoring",
-            {i: top(model.scores(model.expanded(i), i)) for i in model.docs},
-        )
-    )
-    out.append(
-        (
-            "without feedback or second scoring",
-            {i: top(model.scores(model.vectors[i], i)) for i in model.docs},
-        )
-    )
+    out.append(("without the second scoring", model.first_pass(K)))
+    out.append(("without feedback or second scoring", model.first_pass(K, feedback=False)))
     stem, stop, article_terms = text._stem, text.ENGLISH_STOP, text.article_terms
     try:
         text._stem = lambda word: word
@@ -184,7 +171,7 @@ def ablations(rows: list[dict]) -> list[tuple[str, dict[int, list[int]]]]:
 
 
 def _neighbours(model) -> dict[int, list[int]]:  # type: ignore[no-untyped-def]
-    return {i: [o for o, _ in model.neighbours(i, K)] for i in model.docs}
+    return {i: [o for o, _ in found] for i, found in model.all_neighbours(model.docs, K).items()}
 
 
 def report(path: Path) -> None:

@@ -1,8 +1,10 @@
-"""TF-IDF vectors and nearest neighbours over an inverted index (pure Python).
+"""TF-IDF vectors and nearest neighbours by sparse matrix products (scipy).
 
 Vectors use sublinear term frequency (1 + ln tf) and smoothed IDF, are pruned
 to their strongest ``KEEP_TERMS`` terms (as Lucene's "more like this" does) and
-L2-normalised, so the cosine of two articles is a sparse dot product.
+L2-normalised, so the cosine of two articles is a sparse dot product. The rows
+of a batch of articles are multiplied with the whole archive at once: the cost
+follows the pairs that share a term, never all pairs.
 
 Neighbours are found with pseudo-relevance feedback (Rocchio): the article's
 vector plus the mean of its ``FEEDBACK_DOCS`` nearest articles' vectors, cut to
@@ -15,26 +17,32 @@ a story that merely repeats a few rare words of the query does not. On the blind
 cnews corpus the feedback lifts precision@5 from 0.91 to 0.926 and the second
 scoring to 0.934; on the English set of bench/related_quality.py the second
 scoring adds about 0.01 (the table is in bench/RESULTS.md).
+
+Finding candidates uses the terms in at most ``CANDIDATE_DF`` articles (and in
+at most half of them): below 2,000 articles that is every useful term, as
+before; in a large archive a word in thousands of articles says little about
+which of them are on the same subject, and leaving it out of the products keeps
+their size in proportion to the archive. The second scoring uses every term.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from cachetools import LRUCache
+import numpy as np
+from scipy import sparse
 
 KEEP_TERMS = 150
 FEEDBACK_DOCS = 10
 EXPANSION_TERMS = 300
 RERANK_POOL = 40
-# Expanded vectors kept for reuse: a rebuild asks for each one many times.
-EXPANDED_CACHE = 20_000
-# A term in more than this share of all articles is too common to find neighbours by.
+# A term in more than this share of all articles is too common to find neighbours by,
 MAX_DF_SHARE = 0.5
+# and so is one in more than this many.
+CANDIDATE_DF = 1000
+BATCH = 512  # rows multiplied at once: bounds the memory of one product
 
 
 @dataclass(frozen=True)
@@ -46,72 +54,177 @@ class Doc:
     published_ts: float = 0.0
 
 
+def _top_rows(m: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
+    """Each row's ``keep`` largest entries, L2-normalised."""
+    indptr, indices, data = [0], [], []
+    for r in range(m.shape[0]):
+        lo, hi = m.indptr[r], m.indptr[r + 1]
+        cols, vals = m.indices[lo:hi], m.data[lo:hi]
+        if len(vals) > keep:
+            chosen = np.argpartition(-vals, keep - 1)[:keep]
+            cols, vals = cols[chosen], vals[chosen]
+        norm = math.sqrt(float(vals @ vals)) or 1.0
+        indices.append(cols)
+        data.append(vals / norm)
+        indptr.append(indptr[-1] + len(vals))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+            np.array(indptr),
+        ),
+        shape=m.shape,
+    )
+
+
+def _best(row_cols: np.ndarray, row_vals: np.ndarray, k: int) -> np.ndarray:
+    """Columns of the ``k`` largest values (ties: smaller column first), best first."""
+    if len(row_vals) > k:
+        cut = np.partition(row_vals, len(row_vals) - k)[len(row_vals) - k]
+        keep = row_vals >= cut
+        row_cols, row_vals = row_cols[keep], row_vals[keep]
+    order = np.lexsort((row_cols, -row_vals))[:k]
+    return row_cols[order]
+
+
 class Model:
     def __init__(self, docs: Iterable[Doc]) -> None:
         self.docs = {d.id: d for d in docs}
-        n = len(self.docs)
-        df: dict[str, int] = defaultdict(int)
-        for doc in self.docs.values():
-            for term in doc.counts:
-                df[term] += 1
-        self.idf = {t: math.log((n + 1) / (f + 1)) + 1.0 for t, f in df.items()}
-        limit = max(2, int(n * MAX_DF_SHARE))
-        self.vectors: dict[int, dict[str, float]] = {}
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for doc in self.docs.values():
-            weights = {t: (1.0 + math.log(c)) * self.idf[t] for t, c in doc.counts.items() if c > 0}
-            top = heapq.nlargest(KEEP_TERMS, weights.items(), key=lambda kv: kv[1])
-            norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-            vector = {t: w / norm for t, w in top}
-            self.vectors[doc.id] = vector
-            for term, weight in vector.items():
-                if df[term] <= limit:
-                    self.postings[term].append((doc.id, weight))
-        self._expanded: LRUCache[int, dict[str, float]] = LRUCache(EXPANDED_CACHE)
-
-    def scores(self, query: Mapping[str, float], exclude: int) -> dict[int, float]:
-        """Dot product of ``query`` with every article sharing a term."""
-        scores: dict[int, float] = defaultdict(float)
-        for term, weight in query.items():
-            for other, other_weight in self.postings.get(term, ()):
-                if other != exclude:
-                    scores[other] += weight * other_weight
-        return scores
-
-    def expanded(self, doc_id: int) -> dict[str, float]:
-        """The article's vector plus its nearest neighbours' mean (Rocchio), normalised."""
-        cached = self._expanded.get(doc_id)
-        if cached is not None:
-            return cached
-        vector = self.vectors.get(doc_id, {})
-        first = heapq.nlargest(
-            FEEDBACK_DOCS, self.scores(vector, doc_id).items(), key=lambda kv: kv[1]
+        self.ids = np.array(sorted(self.docs), dtype=np.int64)
+        self.row = {int(i): r for r, i in enumerate(self.ids)}
+        n = len(self.ids)
+        vocabulary: dict[str, int] = {}
+        rows, cols, tfs = [], [], []
+        for r, doc_id in enumerate(self.ids):
+            for term, count in self.docs[int(doc_id)].counts.items():
+                if count > 0:
+                    rows.append(r)
+                    cols.append(vocabulary.setdefault(term, len(vocabulary)))
+                    tfs.append(count)
+        self.terms = list(vocabulary)
+        tf = sparse.csr_matrix(
+            (np.log(np.array(tfs, dtype=np.float64)) + 1.0, (rows, cols)),
+            shape=(n, len(vocabulary)),
         )
-        query: dict[str, float] = defaultdict(float, vector)
-        for other, _ in first:
-            for term, weight in self.vectors[other].items():
-                query[term] += weight / FEEDBACK_DOCS
-        top = heapq.nlargest(EXPANSION_TERMS, query.items(), key=lambda kv: kv[1])
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        result = {t: w / norm for t, w in top}
-        self._expanded[doc_id] = result
-        return result
+        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocabulary))
+        self.idf = np.log((n + 1) / (df + 1)) + 1.0
+        self.vectors = _top_rows(sparse.csr_matrix(tf @ sparse.diags(self.idf)), KEEP_TERMS)
+        usable = (df <= max(2, int(n * MAX_DF_SHARE))) & (df <= CANDIDATE_DF)
+        index = sparse.csr_matrix(self.vectors @ sparse.diags(usable.astype(np.float64)))
+        index.eliminate_zeros()
+        self._index = index.T.tocsr()
+        self._expanded: sparse.csr_matrix | None = None
+        docs_in_order = [self.docs[int(i)] for i in self.ids]
+        self._category = np.array(
+            [-1 if d.category_id is None else d.category_id for d in docs_in_order]
+        )
+        self._published = np.array([d.published_ts for d in docs_in_order])
+        self._tagged = {r for r, d in enumerate(docs_in_order) if d.tags}
+
+    def _products(self, queries: sparse.csr_matrix, start: int) -> Iterable[tuple[int, Sequence]]:
+        """For each row of ``queries`` (rows ``start``… of the model), the model's
+        rows sharing a candidate term, as (row, columns, scores)."""
+        product = sparse.csr_matrix(queries @ self._index)
+        for r in range(product.shape[0]):
+            lo, hi = product.indptr[r], product.indptr[r + 1]
+            cols, vals = product.indices[lo:hi], product.data[lo:hi]
+            mine = cols != start + r
+            yield start + r, (cols[mine], vals[mine])
+
+    def _nearest(self, queries: sparse.csr_matrix, start: int, k: int) -> list[np.ndarray]:
+        return [_best(cols, vals, k) for _, (cols, vals) in self._products(queries, start)]
+
+    def first_pass(self, k: int, feedback: bool = True) -> dict[int, list[int]]:
+        """Every article's ``k`` best by the candidate search alone, with the
+        feedback query or the article's own vector (what the later steps add is
+        measured against this in bench/related_quality.py)."""
+        queries = self.expanded() if feedback else self.vectors
+        out: dict[int, list[int]] = {}
+        for start in range(0, len(self.ids), BATCH):
+            found = self._nearest(queries[start : start + BATCH], start, k)
+            for r, cols in enumerate(found):
+                out[int(self.ids[start + r])] = [int(self.ids[c]) for c in cols]
+        return out
+
+    def expanded(self) -> sparse.csr_matrix:
+        """Every article's vector plus its nearest neighbours' mean (Rocchio), normalised."""
+        if self._expanded is None:
+            n = len(self.ids)
+            rows: list[int] = []
+            cols: list[np.ndarray] = []
+            for start in range(0, n, BATCH):
+                block = self.vectors[start : start + BATCH]
+                for r, found in enumerate(self._nearest(block, start, FEEDBACK_DOCS)):
+                    rows.extend([start + r] * len(found))
+                    cols.append(found)
+            feedback = sparse.csr_matrix(
+                (
+                    np.full(len(rows), 1.0 / FEEDBACK_DOCS),
+                    (rows, np.concatenate(cols) if cols else []),
+                ),
+                shape=(n, n),
+            )
+            query = sparse.csr_matrix(self.vectors + feedback @ self.vectors)
+            self._expanded = _top_rows(query, EXPANSION_TERMS)
+        return self._expanded
+
+    def _blend(self, blend: Blend, cosine: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``blend``'s score of each pair of rows (a[i], b[i]) with content ``cosine[i]``."""
+        score = cosine + blend.freshness * np.exp(
+            -np.abs(self._published[a] - self._published[b]) / 86400 / blend.freshness_days
+        )
+        same = (self._category[a] == self._category[b]) & (self._category[a] >= 0)
+        score += blend.category * same
+        if self._tagged:
+            for i in range(len(a)):
+                if int(a[i]) in self._tagged and int(b[i]) in self._tagged:
+                    mine = set(self.docs[int(self.ids[a[i]])].tags)
+                    theirs = set(self.docs[int(self.ids[b[i]])].tags)
+                    score[i] += blend.tags * len(mine & theirs) / len(mine | theirs)
+        return score
 
     def neighbours(
         self, doc_id: int, k: int, blend: Blend | None = None
     ) -> list[tuple[int, float]]:
+        return self.all_neighbours([doc_id], k, blend)[doc_id]
+
+    def all_neighbours(
+        self,
+        doc_ids: Iterable[int],
+        k: int,
+        blend: Blend | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[int, list[tuple[int, float]]]:
+        """The ``k`` best (id, score) of each article, best first."""
         blend = blend or Blend()
-        doc = self.docs[doc_id]
-        query = self.expanded(doc_id)
-        pool = heapq.nlargest(
-            max(k, RERANK_POOL), self.scores(query, doc_id).items(), key=lambda kv: kv[1]
-        )
-        scored = []
-        for other, _ in pool:
-            vector = self.expanded(other)
-            similarity = sum(weight * vector.get(term, 0.0) for term, weight in query.items())
-            scored.append((other, blend.score(similarity, doc, self.docs[other])))
-        return heapq.nlargest(k, scored, key=lambda item: (item[1], -item[0]))
+        expanded = self.expanded()
+        wanted = sorted(self.row[i] for i in doc_ids if i in self.row)
+        out: dict[int, list[tuple[int, float]]] = {}
+        for start in range(0, len(wanted), BATCH):
+            rows = np.array(wanted[start : start + BATCH])
+            product = sparse.csr_matrix(expanded[rows] @ self._index)
+            pairs_a, pairs_b = [], []
+            for r, row in enumerate(rows):
+                lo, hi = product.indptr[r], product.indptr[r + 1]
+                cols, vals = product.indices[lo:hi], product.data[lo:hi]
+                mine = cols != row
+                pool = _best(cols[mine], vals[mine], max(k, RERANK_POOL))
+                pairs_a.extend([row] * len(pool))
+                pairs_b.append(pool)
+            if not pairs_a:
+                continue
+            a = np.array(pairs_a)
+            b = np.concatenate(pairs_b)
+            cosine = np.asarray(expanded[a].multiply(expanded[b]).sum(axis=1)).ravel()
+            scores = self._blend(blend, cosine, a, b)
+            for row in rows:
+                mine = a == row
+                ids, vals = self.ids[b[mine]], scores[mine]
+                order = np.lexsort((ids, -vals))[:k]
+                out[int(self.ids[row])] = [(int(ids[o]), float(vals[o])) for o in order]
+            if progress:
+                progress(len(rows))
+        return out
 
 
 @dataclass(frozen=True)
@@ -122,14 +235,3 @@ class Blend:
     tags: float = 0.10
     freshness: float = 0.03
     freshness_days: float = 30.0
-
-    def score(self, cosine: float, doc: Doc, other: Doc) -> float:
-        score = cosine
-        if doc.category_id is not None and doc.category_id == other.category_id:
-            score += self.category
-        if doc.tags and other.tags:
-            shared = len(set(doc.tags) & set(other.tags))
-            score += self.tags * shared / len(set(doc.tags) | set(other.tags))
-        gap_days = abs(doc.published_ts - other.published_ts) / 86400
-        score += self.freshness * math.exp(-gap_days / self.freshness_days)
-        return score

@@ -12,6 +12,7 @@ from .model import Doc, Model
 from .text import article_terms
 
 STORED = 20
+WRITE_BATCH = 2048  # suggestions computed and written per transaction
 # Above this share of changed articles a full rebuild is as cheap as an update.
 FULL_REBUILD_SHARE = 0.3
 
@@ -63,10 +64,10 @@ def store(
     model: Model, targets: Iterable[int], progress: Callable[[int], None] | None = None
 ) -> int:
     """Recompute and replace the content suggestions of ``targets``."""
-    done = 0
-    batch: list[int] = []
-
-    def write() -> None:
+    wanted = [a for a in targets if a in model.docs]
+    for start in range(0, len(wanted), WRITE_BATCH):
+        batch = wanted[start : start + WRITE_BATCH]
+        found = model.all_neighbours(batch, STORED)
         db.session.execute(
             sa.delete(RelatedArticle).where(
                 RelatedArticle.article_id.in_(batch), RelatedArticle.source == "content"
@@ -75,24 +76,14 @@ def store(
         rows = [
             {"article_id": a, "source": "content", "related_id": other, "score": score}
             for a in batch
-            for other, score in model.neighbours(a, STORED)
+            for other, score in found.get(a, ())
         ]
         if rows:
             db.session.execute(sa.insert(RelatedArticle), rows)
         db.session.commit()
         if progress:
             progress(len(batch))
-        batch.clear()
-
-    for article_id in targets:
-        if article_id in model.docs:
-            batch.append(article_id)
-            done += 1
-        if len(batch) >= 200:
-            write()
-    if batch:
-        write()
-    return done
+    return len(wanted)
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
@@ -116,9 +107,8 @@ def update(changed: Iterable[int]) -> int:
     if len(changed) >= FULL_REBUILD_SHARE * len(model.docs):
         return store(model, sorted(model.docs))
     targets = set(changed)
-    for article_id in changed:
-        if article_id in model.docs:
-            targets.update(other for other, _ in model.neighbours(article_id, STORED))
+    for found in model.all_neighbours(changed, STORED).values():
+        targets.update(other for other, _ in found)
     return store(model, sorted(targets))
 
 
