@@ -121,51 +121,56 @@ class Model:
         self._published = np.array([d.published_ts for d in docs_in_order])
         self._tagged = {r for r, d in enumerate(docs_in_order) if d.tags}
 
-    def _products(self, queries: sparse.csr_matrix, start: int) -> Iterable[tuple[int, Sequence]]:
-        """For each row of ``queries`` (rows ``start``… of the model), the model's
-        rows sharing a candidate term, as (row, columns, scores)."""
+    def _nearest(self, queries: sparse.csr_matrix, rows: np.ndarray, k: int) -> list[np.ndarray]:
+        """For each query (the model's row ``rows[i]``), the ``k`` best other rows
+        by the candidate search (the terms of the inverted index)."""
         product = sparse.csr_matrix(queries @ self._index)
-        for r in range(product.shape[0]):
+        out = []
+        for r, row in enumerate(rows):
             lo, hi = product.indptr[r], product.indptr[r + 1]
             cols, vals = product.indices[lo:hi], product.data[lo:hi]
-            mine = cols != start + r
-            yield start + r, (cols[mine], vals[mine])
-
-    def _nearest(self, queries: sparse.csr_matrix, start: int, k: int) -> list[np.ndarray]:
-        return [_best(cols, vals, k) for _, (cols, vals) in self._products(queries, start)]
+            mine = cols != row
+            out.append(_best(cols[mine], vals[mine], k))
+        return out
 
     def first_pass(self, k: int, feedback: bool = True) -> dict[int, list[int]]:
         """Every article's ``k`` best by the candidate search alone, with the
         feedback query or the article's own vector (what the later steps add is
         measured against this in bench/related_quality.py)."""
-        queries = self.expanded() if feedback else self.vectors
         out: dict[int, list[int]] = {}
         for start in range(0, len(self.ids), BATCH):
-            found = self._nearest(queries[start : start + BATCH], start, k)
-            for r, cols in enumerate(found):
-                out[int(self.ids[start + r])] = [int(self.ids[c]) for c in cols]
+            rows = np.arange(start, min(start + BATCH, len(self.ids)))
+            queries = self._expand(rows) if feedback else self.vectors[rows]
+            for row, cols in zip(rows, self._nearest(queries, rows, k), strict=True):
+                out[int(self.ids[row])] = [int(self.ids[c]) for c in cols]
         return out
 
-    def expanded(self) -> sparse.csr_matrix:
-        """Every article's vector plus its nearest neighbours' mean (Rocchio), normalised."""
-        if self._expanded is None:
-            n = len(self.ids)
-            rows: list[int] = []
-            cols: list[np.ndarray] = []
-            for start in range(0, n, BATCH):
-                block = self.vectors[start : start + BATCH]
-                for r, found in enumerate(self._nearest(block, start, FEEDBACK_DOCS)):
-                    rows.extend([start + r] * len(found))
-                    cols.append(found)
+    def _expand(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """The rows' vectors plus their nearest neighbours' mean (Rocchio), normalised."""
+        if self._expanded is not None:
+            return self._expanded[rows]
+        parts = []
+        for start in range(0, len(rows), BATCH):
+            block = rows[start : start + BATCH]
+            found = self._nearest(self.vectors[block], block, FEEDBACK_DOCS)
             feedback = sparse.csr_matrix(
                 (
-                    np.full(len(rows), 1.0 / FEEDBACK_DOCS),
-                    (rows, np.concatenate(cols) if cols else []),
+                    np.full(sum(len(f) for f in found), 1.0 / FEEDBACK_DOCS),
+                    np.concatenate(found) if found else np.zeros(0, dtype=np.int32),
+                    np.concatenate([[0], np.cumsum([len(f) for f in found])]),
                 ),
-                shape=(n, n),
+                shape=(len(block), len(self.ids)),
             )
-            query = sparse.csr_matrix(self.vectors + feedback @ self.vectors)
-            self._expanded = _top_rows(query, EXPANSION_TERMS)
+            query = sparse.csr_matrix(self.vectors[block] + feedback @ self.vectors)
+            parts.append(_top_rows(query, EXPANSION_TERMS))
+        if not parts:
+            return sparse.csr_matrix((0, self.vectors.shape[1]))
+        return sparse.csr_matrix(sparse.vstack(parts))
+
+    def expanded(self) -> sparse.csr_matrix:
+        """Every article's expanded vector (kept: a whole rebuild needs each many times)."""
+        if self._expanded is None:
+            self._expanded = self._expand(np.arange(len(self.ids)))
         return self._expanded
 
     def _blend(self, blend: Blend, cosine: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -197,34 +202,31 @@ class Model:
     ) -> dict[int, list[tuple[int, float]]]:
         """The ``k`` best (id, score) of each article, best first."""
         blend = blend or Blend()
-        expanded = self.expanded()
-        wanted = sorted(self.row[i] for i in doc_ids if i in self.row)
-        out: dict[int, list[tuple[int, float]]] = {}
+        wanted = np.array(sorted(self.row[i] for i in doc_ids if i in self.row), dtype=np.int64)
+        if self._expanded is None and len(wanted) > len(self.ids) // 4:
+            self.expanded()  # most rows will be asked for: expand them all once
+        result: dict[int, list[tuple[int, float]]] = {}
         for start in range(0, len(wanted), BATCH):
-            rows = np.array(wanted[start : start + BATCH])
-            product = sparse.csr_matrix(expanded[rows] @ self._index)
-            pairs_a, pairs_b = [], []
-            for r, row in enumerate(rows):
-                lo, hi = product.indptr[r], product.indptr[r + 1]
-                cols, vals = product.indices[lo:hi], product.data[lo:hi]
-                mine = cols != row
-                pool = _best(cols[mine], vals[mine], max(k, RERANK_POOL))
-                pairs_a.extend([row] * len(pool))
-                pairs_b.append(pool)
-            if not pairs_a:
+            rows = wanted[start : start + BATCH]
+            queries = self._expand(rows)
+            pools = self._nearest(queries, rows, max(k, RERANK_POOL))
+            a = np.repeat(np.arange(len(rows)), [len(p) for p in pools])
+            b = np.concatenate(pools) if pools else np.zeros(0, dtype=np.int64)
+            if not len(b):
                 continue
-            a = np.array(pairs_a)
-            b = np.concatenate(pairs_b)
-            cosine = np.asarray(expanded[a].multiply(expanded[b]).sum(axis=1)).ravel()
-            scores = self._blend(blend, cosine, a, b)
-            for row in rows:
-                mine = a == row
+            # The pool's own expanded vectors, each computed once.
+            others, where = np.unique(b, return_inverse=True)
+            theirs = self._expand(others)
+            cosine = np.asarray(queries[a].multiply(theirs[where]).sum(axis=1)).ravel()
+            scores = self._blend(blend, cosine, rows[a], b)
+            for r, row in enumerate(rows):
+                mine = a == r
                 ids, vals = self.ids[b[mine]], scores[mine]
                 order = np.lexsort((ids, -vals))[:k]
-                out[int(self.ids[row])] = [(int(ids[o]), float(vals[o])) for o in order]
+                result[int(self.ids[row])] = [(int(ids[o]), float(vals[o])) for o in order]
             if progress:
                 progress(len(rows))
-        return out
+        return result
 
 
 @dataclass(frozen=True)
