@@ -56,7 +56,11 @@ def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True)
         flush()
     if report.slugs:
         changed = db.session.scalars(sa.select(Article.id).where(Article.slug.in_(report.slugs)))
-        related.update(list(changed))
+        model, targets = related.prepare(list(changed))
+        with click.progressbar(
+            length=len(targets), label="related articles", hidden=quiet, file=None
+        ) as bar:
+            related.store(model, targets, bar.update)
         # Pages and titles this process keeps are stale now (the app's workers
         # follow within half of ENGAGEMENT_RANKING_MAX_AGE).
         leaderboards().forget()

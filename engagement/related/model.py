@@ -27,9 +27,12 @@ their size in proportion to the archive. The second scoring uses every term.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -42,6 +45,9 @@ RERANK_POOL = 40
 MAX_DF_SHARE = 0.5
 # and so is one in more than this many.
 CANDIDATE_DF = 1000
+# Postings one query may walk: its strongest terms up to this many (cnews's
+# articles stay below it; in a large archive it keeps a product's cost bounded).
+POSTINGS_BUDGET = 10_000
 BATCH = 512  # rows multiplied at once: bounds the memory of one product
 
 
@@ -88,43 +94,174 @@ def _best(row_cols: np.ndarray, row_vals: np.ndarray, k: int) -> np.ndarray:
 
 
 class Model:
+    """The archive's vectors, kept as rows of a sparse matrix (row ``r`` is the
+    article ``ids[r]``); saved to and loaded from a file between processes."""
+
     def __init__(self, docs: Iterable[Doc]) -> None:
-        self.docs = {d.id: d for d in docs}
-        self.ids = np.array(sorted(self.docs), dtype=np.int64)
-        self.row = {int(i): r for r, i in enumerate(self.ids)}
-        n = len(self.ids)
-        vocabulary: dict[str, int] = {}
+        ordered = sorted(docs, key=lambda d: d.id)
+        self.vocabulary: dict[str, int] = {}
+        self.df = np.zeros(0, dtype=np.int64)
+        self.n = 0
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.vectors = sparse.csr_matrix((0, 0))
+        self._category = np.zeros(0, dtype=np.int64)
+        self._published = np.zeros(0)
+        self.tags: dict[int, tuple[str, ...]] = {}
         rows, cols, tfs = [], [], []
-        for r, doc_id in enumerate(self.ids):
-            for term, count in self.docs[int(doc_id)].counts.items():
+        for r, doc in enumerate(ordered):
+            for term, count in doc.counts.items():
                 if count > 0:
                     rows.append(r)
-                    cols.append(vocabulary.setdefault(term, len(vocabulary)))
+                    cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
                     tfs.append(count)
-        self.terms = list(vocabulary)
+        self.n = len(ordered)
+        self.df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(self.vocabulary))
         tf = sparse.csr_matrix(
             (np.log(np.array(tfs, dtype=np.float64)) + 1.0, (rows, cols)),
-            shape=(n, len(vocabulary)),
+            shape=(self.n, len(self.vocabulary)),
         )
-        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocabulary))
-        self.idf = np.log((n + 1) / (df + 1)) + 1.0
-        self.vectors = _top_rows(sparse.csr_matrix(tf @ sparse.diags(self.idf)), KEEP_TERMS)
-        usable = (df <= max(2, int(n * MAX_DF_SHARE))) & (df <= CANDIDATE_DF)
-        index = sparse.csr_matrix(self.vectors @ sparse.diags(usable.astype(np.float64)))
-        index.eliminate_zeros()
-        self._index = index.T.tocsr()
+        self._rows(ordered, _top_rows(sparse.csr_matrix(tf @ sparse.diags(self.idf)), KEEP_TERMS))
+
+    @property
+    def idf(self) -> np.ndarray:
+        return np.log((self.n + 1) / (self.df + 1)) + 1.0
+
+    @property
+    def docs(self) -> dict[int, int]:
+        """Article id -> row: the articles the model knows."""
+        return self.row
+
+    def _rows(self, docs: Sequence[Doc], vectors: sparse.csr_matrix) -> None:
+        self.ids = np.array([d.id for d in docs], dtype=np.int64)
+        self.vectors = vectors
+        self._category = np.array([-1 if d.category_id is None else d.category_id for d in docs])
+        self._published = np.array([d.published_ts for d in docs], dtype=np.float64)
+        self.tags = {r: d.tags for r, d in enumerate(docs) if d.tags}
+        self._changed()
+
+    def _changed(self) -> None:
+        """The rows changed: the id map is rebuilt now, the index when next used."""
+        self.row = {int(i): r for r, i in enumerate(self.ids)}
+        self._inverted: sparse.csr_matrix | None = None
         self._expanded: sparse.csr_matrix | None = None
-        docs_in_order = [self.docs[int(i)] for i in self.ids]
-        self._category = np.array(
-            [-1 if d.category_id is None else d.category_id for d in docs_in_order]
+
+    @property
+    def _index(self) -> sparse.csr_matrix:
+        """Term -> articles (the inverted index as a matrix), candidate terms only."""
+        if self._inverted is None:
+            usable = (self.df <= max(2, int(self.n * MAX_DF_SHARE))) & (self.df <= CANDIDATE_DF)
+            index = sparse.csr_matrix(self.vectors @ sparse.diags(usable.astype(np.float64)))
+            index.eliminate_zeros()
+            self._inverted = index.T.tocsr()
+            self._postings = np.diff(self._inverted.indptr)
+        return self._inverted
+
+    def put(self, docs: Sequence[Doc]) -> None:
+        """Add or replace articles with the weights of the archive as it is: a new
+        article adds to the document frequencies; the other vectors stay as they
+        were (a full rebuild recomputes them all)."""
+        width = len(self.vocabulary)
+        for doc in docs:
+            if doc.id not in self.row:
+                self.n += 1
+            for term in doc.counts:
+                self.vocabulary.setdefault(term, len(self.vocabulary))
+        self.df = np.concatenate([self.df, np.zeros(len(self.vocabulary) - width, np.int64)])
+        idf = self.idf
+        data, indices, indptr = self.vectors.data, self.vectors.indices, self.vectors.indptr
+        for doc in docs:
+            cols = [self.vocabulary[t] for t, c in doc.counts.items() if c > 0]
+            counts = np.array([float(c) for c in doc.counts.values() if c > 0])
+            weights = sparse.csr_matrix(
+                ((np.log(counts) + 1.0) * idf[cols], cols, [0, len(cols)]),
+                shape=(1, len(self.vocabulary)),
+            )
+            vector = _top_rows(weights, KEEP_TERMS)
+            category = -1 if doc.category_id is None else doc.category_id
+            r = self.row.get(doc.id)
+            if r is None:  # a new row at the end
+                self.df[cols] += 1
+                r = len(self.ids)
+                self.ids = np.append(self.ids, doc.id)
+                self.row[doc.id] = r
+                self._category = np.append(self._category, category)
+                self._published = np.append(self._published, doc.published_ts)
+                lo = hi = len(data)
+                indptr = np.append(indptr, indptr[-1])
+            else:
+                self._category[r], self._published[r] = category, doc.published_ts
+                lo, hi = indptr[r], indptr[r + 1]
+            data = np.concatenate([data[:lo], vector.data, data[hi:]])
+            indices = np.concatenate([indices[:lo], vector.indices, indices[hi:]])
+            indptr = indptr.copy()
+            indptr[r + 1 :] += len(vector.data) - (hi - lo)
+            self.tags.pop(r, None)
+            if doc.tags:
+                self.tags[r] = doc.tags
+        self.vectors = sparse.csr_matrix(
+            (data, indices, indptr), shape=(len(self.ids), len(self.vocabulary))
         )
-        self._published = np.array([d.published_ts for d in docs_in_order])
-        self._tagged = {r for r, d in enumerate(docs_in_order) if d.tags}
+        self._changed()
+
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (atomically: readers see the old or the new)."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.savez(
+                fh,
+                ids=self.ids,
+                data=self.vectors.data,
+                indices=self.vectors.indices,
+                indptr=self.vectors.indptr,
+                df=self.df,
+                n=np.array([self.n]),
+                terms=np.array(list(self.vocabulary), dtype=str),
+                category=self._category,
+                published=self._published,
+                tags=np.array([json.dumps({str(r): t for r, t in self.tags.items()})]),
+            )
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Model:
+        with np.load(path) as z:
+            model = cls.__new__(cls)
+            model.vocabulary = {t: i for i, t in enumerate(z["terms"].tolist())}
+            model.df, model.n = z["df"], int(z["n"][0])
+            model.ids = z["ids"]
+            model.vectors = sparse.csr_matrix(
+                (z["data"], z["indices"], z["indptr"]), shape=(len(model.ids), len(model.df))
+            )
+            model._category, model._published = z["category"], z["published"]
+            model.tags = {int(r): tuple(t) for r, t in json.loads(str(z["tags"][0])).items()}
+        model._changed()
+        return model
+
+    def _within_budget(self, queries: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Each query cut to its strongest terms whose postings add up to at most
+        ``POSTINGS_BUDGET``: the product's cost per article stays bounded however
+        large the archive (a small one is never cut)."""
+        lengths = np.diff(self._index.indptr)
+        indptr, indices, data = [0], [], []
+        for r in range(queries.shape[0]):
+            lo, hi = queries.indptr[r], queries.indptr[r + 1]
+            cols, vals = queries.indices[lo:hi], queries.data[lo:hi]
+            if lengths[cols].sum() > POSTINGS_BUDGET:
+                order = np.argsort(-vals, kind="stable")
+                keep = order[np.cumsum(lengths[cols[order]]) <= POSTINGS_BUDGET]
+                cols, vals = cols[keep], vals[keep]
+            indices.append(cols)
+            data.append(vals)
+            indptr.append(indptr[-1] + len(cols))
+        return sparse.csr_matrix(
+            (np.concatenate(data), np.concatenate(indices), np.array(indptr)),
+            shape=queries.shape,
+        )
 
     def _nearest(self, queries: sparse.csr_matrix, rows: np.ndarray, k: int) -> list[np.ndarray]:
         """For each query (the model's row ``rows[i]``), the ``k`` best other rows
         by the candidate search (the terms of the inverted index)."""
-        product = sparse.csr_matrix(queries @ self._index)
+        product = sparse.csr_matrix(self._within_budget(queries) @ self._index)
         out = []
         for r, row in enumerate(rows):
             lo, hi = product.indptr[r], product.indptr[r + 1]
@@ -180,12 +317,12 @@ class Model:
         )
         same = (self._category[a] == self._category[b]) & (self._category[a] >= 0)
         score += blend.category * same
-        if self._tagged:
+        if self.tags:
             for i in range(len(a)):
-                if int(a[i]) in self._tagged and int(b[i]) in self._tagged:
-                    mine = set(self.docs[int(self.ids[a[i]])].tags)
-                    theirs = set(self.docs[int(self.ids[b[i]])].tags)
-                    score[i] += blend.tags * len(mine & theirs) / len(mine | theirs)
+                mine, theirs = self.tags.get(int(a[i])), self.tags.get(int(b[i]))
+                if mine and theirs:
+                    shared = len(set(mine) & set(theirs))
+                    score[i] += blend.tags * shared / len(set(mine) | set(theirs))
         return score
 
     def neighbours(

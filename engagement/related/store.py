@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..models import Article, ArticleTerms, RelatedArticle
@@ -12,6 +14,7 @@ from .model import Doc, Model
 from .text import article_terms
 
 STORED = 20
+MODEL_FILE = "related-model.npz"
 WRITE_BATCH = 2048  # suggestions computed and written per transaction
 # Above this share of changed articles a full rebuild is as cheap as an update.
 FULL_REBUILD_SHARE = 0.3
@@ -38,17 +41,17 @@ def index_articles(ids: Iterable[int]) -> None:
     db.session.commit()
 
 
-def load_model() -> Model:
-    rows = db.session.execute(
-        sa.select(
-            ArticleTerms.article_id,
-            ArticleTerms.terms,
-            Article.category_id,
-            Article.tags,
-            Article.published_at,
-        ).join(Article, Article.id == ArticleTerms.article_id)
-    )
-    return Model(
+def _docs(ids: Collection[int] | None = None) -> list[Doc]:
+    query = sa.select(
+        ArticleTerms.article_id,
+        ArticleTerms.terms,
+        Article.category_id,
+        Article.tags,
+        Article.published_at,
+    ).join(Article, Article.id == ArticleTerms.article_id)
+    if ids is not None:
+        query = query.where(ArticleTerms.article_id.in_(list(ids)))
+    return [
         Doc(
             id=row.article_id,
             counts=row.terms,
@@ -56,8 +59,37 @@ def load_model() -> Model:
             tags=tuple(row.tags or ()),
             published_ts=row.published_at.timestamp(),
         )
-        for row in rows
-    )
+        for row in db.session.execute(query)
+    ]
+
+
+def model_path() -> Path:
+    """Where the model is kept between processes (the instance folder)."""
+    return Path(current_app.instance_path) / MODEL_FILE
+
+
+def load_model() -> Model:
+    """The model of every indexed article, from SQL (and saved for the next process)."""
+    model = Model(_docs())
+    model.save(model_path())
+    return model
+
+
+def _saved_model(changed: Collection[int]) -> Model | None:
+    """The saved model, when it holds every indexed article but ``changed``:
+    reading it costs a fraction of a second where SQL costs many at 100,000."""
+    path = model_path()
+    if not path.exists():
+        return None
+    try:
+        model = Model.load(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    count, total = db.session.execute(
+        sa.select(sa.func.count(ArticleTerms.article_id), sa.func.sum(ArticleTerms.article_id))
+    ).one()
+    expected = set(model.docs) | set(changed)
+    return model if (count, total or 0) == (len(expected), sum(expected)) else None
 
 
 def store(
@@ -65,6 +97,8 @@ def store(
 ) -> int:
     """Recompute and replace the content suggestions of ``targets``."""
     wanted = [a for a in targets if a in model.docs]
+    if len(wanted) > len(model.docs) // 4:
+        model.expanded()  # each article's expanded vector is needed many times
     for start in range(0, len(wanted), WRITE_BATCH):
         batch = wanted[start : start + WRITE_BATCH]
         found = model.all_neighbours(batch, STORED)
@@ -96,20 +130,33 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     return store(model, sorted(model.docs), progress)
 
 
-def update(changed: Iterable[int]) -> int:
-    """After an import: index the changed articles and refresh the suggestions
-    they and their neighbours may have gained or lost."""
+def prepare(changed: Iterable[int]) -> tuple[Model, list[int]]:
+    """After an import: index the changed articles; the model with them, and the
+    articles whose suggestions they may change (themselves and their neighbours;
+    everything when a large share of the archive changed)."""
     changed = set(changed)
-    if not changed:
-        return 0
     index_articles(changed)
-    model = load_model()
+    model = _saved_model(changed)
+    if model is None or len(changed) >= FULL_REBUILD_SHARE * len(model.docs):
+        model = load_model()
+    else:
+        model.put(_docs(changed))
+        model.save(model_path())
     if len(changed) >= FULL_REBUILD_SHARE * len(model.docs):
-        return store(model, sorted(model.docs))
+        return model, sorted(model.docs)
     targets = set(changed)
     for found in model.all_neighbours(changed, STORED).values():
         targets.update(other for other, _ in found)
-    return store(model, sorted(targets))
+    return model, sorted(targets)
+
+
+def update(changed: Iterable[int]) -> int:
+    """Refresh the suggestions an import may have changed (see :func:`prepare`)."""
+    changed = set(changed)
+    if not changed:
+        return 0
+    model, targets = prepare(changed)
+    return store(model, targets)
 
 
 def suggestions(article: Article, limit: int) -> list[tuple[Article, float]]:
