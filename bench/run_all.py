@@ -18,7 +18,11 @@ RUNS = [
         "The same endpoints on a 3-master Redis Cluster",
         ["bench/bench_engagement.py", "--redis-cluster"],
     ),
-    ("Ranking reads at 1k, 100k and 1M articles", ["bench/bench_rankings_scale.py"]),
+    (
+        "The cost of an event and of the window upkeep at 1k, 100k and 1M articles",
+        ["bench/bench_rankings_scale.py"],
+    ),
+    ("An archive: importing 20,000 and 100,000 articles", ["bench/bench_archive.py"]),
     ("Related-article quality (blind imports: cnews, English news)", ["bench/related_quality.py"]),
     ("Bot detection (public lists, and lists held back from the rules)", ["bench/bench_bots.py"]),
     ("Mixed load and a Redis outage", ["bench/load_faults.py"]),

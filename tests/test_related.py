@@ -12,7 +12,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from engagement.extensions import db
-from engagement.models import Article, RelatedArticle
+from engagement.models import Article, ArticleTerms, RelatedArticle
+from engagement.related.model import Model
+from engagement.related.store import model_path
 from engagement.related.text import article_terms, terms
 
 STORIES = [
@@ -180,6 +182,35 @@ def test_incremental_update_when_an_article_is_added(
     with corpus.app_context():
         after = db.session.scalar(sa.select(sa.func.count()).select_from(RelatedArticle))
     assert after > before
+
+
+def test_the_saved_model_is_updated_and_never_trusted_when_it_does_not_match(
+    corpus: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    with corpus.app_context():
+        path = model_path()
+        ids = {a.slug: a.id for a in db.session.scalars(sa.select(Article))}
+    assert path.exists(), "the import kept the model for the next process"
+    story = ("nba-5", "詹姆斯带领湖人队取胜", "湖人队詹姆斯篮板得分出色，击败凯尔特人。", "体育")
+    assert runner.invoke(args=["import-articles", str(write(tmp_path, [story]))]).exit_code == 0
+    assert all(s.startswith("nba") for s in related(corpus, "nba-5", 2))
+    with corpus.app_context():
+        assert set(Model.load(path).docs) == {*ids.values(), ids_of(["nba-5"])[0]}
+    path.write_bytes(b"not a model")  # damaged: rebuilt from SQL
+    story = ("house-4", "二手房成交回暖", "二手房成交回暖，购房者增多，房贷利率下调。", "房产")
+    assert runner.invoke(args=["import-articles", str(write(tmp_path, [story]))]).exit_code == 0
+    assert all(s.startswith("house") for s in related(corpus, "house-4", 2))
+    with corpus.app_context():  # an article's terms gone behind its back: not trusted
+        db.session.execute(sa.delete(ArticleTerms).where(ArticleTerms.article_id == ids["nba-3"]))
+        db.session.commit()
+    story = ("nba-6", "凯尔特人主场取胜", "凯尔特人主场击败湖人队，篮板球占优。", "体育")
+    assert runner.invoke(args=["import-articles", str(write(tmp_path, [story]))]).exit_code == 0
+    with corpus.app_context():
+        assert ids["nba-3"] not in Model.load(path).docs
+
+
+def ids_of(slugs: list[str]) -> list[int]:
+    return list(db.session.scalars(sa.select(Article.id).where(Article.slug.in_(slugs))))
 
 
 def test_rebuild_command(corpus: Flask, runner: FlaskCliRunner) -> None:
