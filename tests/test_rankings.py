@@ -251,6 +251,19 @@ def test_hot_keeps_its_order_and_scores_through_rescales(site, monkeypatch) -> N
     assert int(state["E:1h"]) >= 1 and "C:1h" not in state
 
 
+def test_windows_left_alone_longer_than_their_buckets_live_are_rebuilt(site) -> None:
+    app, clock = site
+    views_at(app, clock, "a", T0 - 40 * 86400, 3)  # then nobody kept the windows up
+    views_at(app, clock, "b", T0 - 20 * 86400, 2)
+    views_at(app, clock, "c", T0 - 3 * 86400)
+    views_at(app, clock, "d", T0, 4)
+    assert scores(ranking(app, window="1h")) == {"d": 4}
+    assert scores(ranking(app, window="7d")) == {"d": 4, "c": 1}
+    assert scores(ranking(app, window="30d")) == {"d": 4, "b": 2, "c": 1}
+    hot = ranking(app, window="all", metric="hot")
+    assert [i["slug"] for i in hot["items"]] == ["d", "c", "b"]
+
+
 def test_buckets_expire(site) -> None:
     app, clock = site
     views_at(app, clock, "a", T0)
