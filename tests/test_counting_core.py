@@ -99,7 +99,9 @@ def test_no_raw_address_is_stored(demo: Flask, redis_client, redis_server) -> No
             dump.append(raw.get(key) or b"")
     close_client(raw)
     text = b"\n".join(dump).decode("utf-8", "replace")
-    assert any(":{lc:" in k for k in redis_client.scan_iter("*")), "limiter keys exist"
+    assert any(k.startswith(keys.rank_prefix() + "l:") for k in redis_client.scan_iter("*")), (
+        "limiter keys exist"
+    )
     assert "203.0.113" not in text
     with demo.app_context():
         rows = db.session.execute(sa.select(ReaderReaction.reader)).scalars().all()

@@ -30,7 +30,9 @@ from .keys import (
     counts_key,
     coview_degrees_key,
     coview_key,
+    pub_key,
     readers_key,
+    seen_key,
     site_uniques_key,
     stats_key,
 )
@@ -146,6 +148,8 @@ def queue_view(
     head = [PREFIX, ref.id, reader, now, window, ",".join(ref.scopes), ref.pub_fraction]
     tail = arrival.args()
     view = scripts(client).view
+    if view.cluster:
+        return _view_apart(client, ref, reader, [*head, "", *tail], limits)
     limit_keys, spec, refused = check_limits(
         client, view.cluster, limits, "views_suspect", now, ref
     )
@@ -158,6 +162,32 @@ def queue_view(
         pipe=pipe,
         extra_keys=limit_keys,
     )
+
+
+def _view_apart(
+    client: Any, ref: ArticleRef, reader: str, args: list[Any], limits: Sequence[RateLimit]
+) -> Any:
+    """A cluster's view: the article half and the rankings half at once (the
+    bounds are the rankings half's, their keys carry its tag). When a bound
+    holds the view back, what the article half counted is taken back."""
+    bounds = [limit for limit in limits if limit is not None and limit.windows]
+    spec = ",".join(limit.spec for limit in bounds)
+    article, rank = scripts(client).view.run_apart(
+        client,
+        counts_key(ref.id),
+        [*args, spec],
+        [pub_key(), *(key for limit in bounds for key in limit.keys)],
+        [*args, spec],
+    )
+    if not int(rank[1]):
+        return article
+    views = int(article[1])
+    if int(article[0]):
+        pipe = client.pipeline(transaction=False)
+        pipe.hincrby(counts_key(ref.id), "views", -1)
+        pipe.delete(seen_key(ref.id, reader))
+        views = int(pipe.execute()[0])
+    return [0, views, 1]
 
 
 def queue_reaction(

@@ -46,8 +46,10 @@ Key layout (``{...}`` is the Redis Cluster hash tag):
 ``eng:{rk}:sus:<id>``       hash: the article's suspect bursts, ``<hour>:<rule>:held`` (held
                              back), ``…:passed`` (let through first), ``…:disc`` (discounted)
 ``eng:{rk}:sus-day:<scope>:<day>``  sorted set: article id -> suspect requests held back that day
-``eng:{l<client>}:<n>/<s>``  string with a TTL: the client's hits (reaction changes,
+``eng:{rk}:l:<client>:<n>/<s>``  string with a TTL: the client's hits (reaction changes,
                              views) in the current fixed window of the limit "n per s seconds"
+``eng:{rk}:s:<id>:<reader>`` string with a TTL: the repeat check's twin that a cluster's
+                             rankings script keeps (it runs beside the article's)
 
 A metric is ``views``, ``reactions``, ``engaged`` (seconds) or a mood key, or one
 of the attention metrics kept for the ``all`` scope only (``ATTENTION_METRICS``);
@@ -269,8 +271,14 @@ def suspect_days_key(scope: str, day: int) -> str:
 
 
 def limit_key(client: str, amount: int, seconds: int) -> str:
-    """A client's hit counter for the limit "``amount`` per ``seconds``"."""
-    return f"{PREFIX}:{{l{client}}}:{amount}/{seconds}"
+    """A client's hit counter for the limit "``amount`` per ``seconds``" (under the
+    rankings tag: on a cluster the view's rankings script counts them itself)."""
+    return f"{rank_prefix()}l:{client}:{amount}/{seconds}"
+
+
+def seen_key(article_id: int, reader: str) -> str:
+    """This reader's view of the article was counted recently (the repeat check)."""
+    return f"{article_tag(article_id)}s:{reader}"
 
 
 # Sliding windows (``lua/windows.lua`` keeps them, rankings/core.py reads them).

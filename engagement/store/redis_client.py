@@ -204,6 +204,10 @@ class Lane:
         return conn
 
     def execute(self, *args: Any) -> Any:
+        return self.send(*args).read_response()  # disconnects itself on failure
+
+    def send(self, *args: Any) -> Any:
+        """Send one command; the connection to read its reply from."""
         conn = self._connection()
         if conn._sock is not None:
             # What the pool checks at checkout: an idle connection has nothing
@@ -218,7 +222,7 @@ class Lane:
             conn.send_command(*args)
         except (RedisConnectionError, RedisTimeoutError):
             conn.send_command(*args)  # redis-py disconnected it: this one connects afresh
-        return conn.read_response()  # disconnects the connection itself on failure
+        return conn
 
     def run_script(self, script: Any, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """A registered :class:`redis.commands.core.Script`, as EVALSHA (EVAL if unknown)."""

@@ -6,7 +6,7 @@
 --       then the attention part ('' where absent): the new page view's id, its
 --       traffic source and referring host, the previous page view of this tab,
 --       the block and slot clicked there ("related:2"), the visitor ("new",
---       "returning"), then (one server) the new-identity limit's spec or ''.
+--       "returning"), then the bounds' limit spec or ''.
 -- Returns {counted, all-time views}.
 -- :: article
 -- The time of the last counted view is compared with ``now`` (not left to the
@@ -130,5 +130,25 @@ local counted, views = view_article()
 return {counted, views}
 
 -- :: rank_only
-view_rank(tonumber(ARGV[8]))
-return 1
+-- On a cluster this runs at the same time as the article half, on its own node:
+-- the bounds (their keys carry the rankings tag: KEYS from 2) and a repeat check
+-- of its own, kept like the article's, decide whether the view counts.
+-- Returns {counted, suspect}.
+if ARGV[15] ~= '' then
+  local wait, rule, passed = limited(2, ARGV[15])
+  if wait > 0 then
+    suspect(ARGV[2], tonumber(ARGV[4]), 'views_suspect', split(ARGV[6], ','), rule, passed)
+    return {0, 1}
+  end
+end
+local now, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+local seen = RK .. 's:' .. ARGV[2] .. ':' .. ARGV[3]
+local last = redis.call('GET', seen)
+local counted = 1
+if last and now - tonumber(last) < window then
+  counted = 0
+else
+  redis.call('SET', seen, ARGV[4], 'EX', window)
+end
+view_rank(counted)
+return {counted, 0}
