@@ -8,7 +8,8 @@ marked ``-- :: name``). On one server both run in one script: atomic, one
 round trip. On Redis Cluster a script may touch one slot only, so each half
 runs as its own script on its own slot: the article half first, then the
 rankings half with what the first returned (two round trips; a crash between
-them can leave an article's own count one ahead of its ranking buckets).
+them can leave an article's own count one ahead of its ranking buckets). A
+view's halves need nothing from each other and go at once (``run_apart``).
 """
 
 from __future__ import annotations
