@@ -4,6 +4,20 @@
 -- ARGV: prefix, now, budget.
 local now, budget = tonumber(ARGV[2]), tonumber(ARGV[3])
 
+-- A slice of ``got`` of the ``asked`` members done at ``offset`` of ``part``:
+-- where the next one starts (state field ``field``), or nothing when the part
+-- is finished. Returns true when it is.
+local function advance(field, part, offset, asked, got)
+  budget = budget - got - 1
+  if got < asked then
+    redis.call('HDEL', WSTATE, field)
+    W[field] = nil
+    return true
+  end
+  wset(field, part .. '|' .. (offset + got))
+  return false
+end
+
 -- A grain whose windows were not kept up for longer than its buckets live (no
 -- process ran): what left the windows can no longer be subtracted, so its sets
 -- are emptied and refilled from the buckets still inside.
@@ -77,14 +91,7 @@ local function retire(g)
   for i = 1, #items, 2 do
     to_windows(metric, scope, g, n, items[i], -tonumber(items[i + 1]), 0, now)
   end
-  local got = #items / 2
-  if got < budget then
-    redis.call('HDEL', WSTATE, 'p:' .. g[1])
-    W['p:' .. g[1]] = nil
-  else
-    wset('p:' .. g[1], part .. '|' .. (offset + got))
-  end
-  budget = budget - got - 1
+  advance('p:' .. g[1], part, offset, budget, #items / 2)
 end
 
 -- Hot of window ``w``: once its newest weight passes 2^RESCALE_AT, a new epoch
@@ -133,15 +140,7 @@ local function rescale(g, w)
     end
   end
   redis.call('SADD', RK .. 'w-hot:' .. w[1], scope)
-  local got = #items / 2
-  if got < budget then
-    redis.call('UNLINK', old)
-    redis.call('HDEL', WSTATE, 'cp:' .. w[1])
-    W['cp:' .. w[1]] = nil
-  else
-    wset('cp:' .. w[1], scope .. '|' .. (offset + got))
-  end
-  budget = budget - got - 1
+  if advance('cp:' .. w[1], scope, offset, budget, #items / 2) then redis.call('UNLINK', old) end
 end
 
 local busy = 0
