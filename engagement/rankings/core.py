@@ -69,11 +69,6 @@ class Ranking:
     def name(self) -> str:
         return f"{self.window}:{self.metric}:{self.scope}"
 
-    @classmethod
-    def from_name(cls, name: str) -> Ranking:
-        window, metric, scope = name.split(":")
-        return cls(window, metric, scope)
-
     @property
     def live(self) -> bool:
         """All-time counts: the ``total`` sets, not a window."""

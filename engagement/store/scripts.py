@@ -86,10 +86,15 @@ def sections(name: str) -> dict[str, str]:
     return {k: "".join(v) for k, v in found.items()}
 
 
+def library() -> str:
+    """What every script starts with: the constants, lib.lua and windows.lua."""
+    return preamble() + source("lib") + source("windows")
+
+
 def halves(name: str, whole_lib: Sequence[str] = ()) -> tuple[str, str, str]:
     """The one-server script, the cluster article script and the cluster rankings script."""
     part = sections(name)
-    lib = preamble() + source("lib") + source("windows")
+    lib = library()
     extra = "".join(source(n) for n in whole_lib)
     return (
         lib + extra + part["article"] + part["rank"] + part["whole"],
@@ -195,9 +200,7 @@ class Ranked:
     def __init__(self, client: Any, name: str) -> None:
         self.lane = lane(client)
         self.cluster = is_cluster(client)
-        self.script = client.register_script(
-            preamble() + source("lib") + source("windows") + source(name)
-        )
+        self.script = client.register_script(library() + source(name))
 
     def __call__(self, args: Sequence[Any], pipe: Any = None) -> Any:
         route = [keys.pub_key()]
