@@ -14,7 +14,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
-from .background import StartsThreads
+from .background import ProcessThread, StartsThreads
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import admin, cli
     from .admin import login_limit
+    from .cms import feeds, sites
     from .ingest import app as ingest
     from .ingest import readers
     from .rankings import leaderboards
@@ -78,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         microcache,
         monitoring,
         pages,
+        publisher_api,
         security,
         templating,
         widgets,
@@ -88,10 +90,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_limit.init_app(app)
     security.init_app(app)
     refs.init_app(app)
+    sites.init_app(app)
     readers.init_app(app)
     templating.init_app(app)
     pages.init_app(app)
     app.register_blueprint(pages.bp)
+    del publisher_api  # imported for its routes on api.bp
     app.register_blueprint(api.bp)
     app.register_blueprint(widgets.bp)
     app.register_blueprint(admin.bp)
@@ -107,9 +111,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # every request first starts the process's background threads.
     microcache.init_app(app)
     ingest.init_app(app)
-    flusher = writebehind.flusher(app)
-    if flusher is not None:
-        app.wsgi_app = StartsThreads(app.wsgi_app, [flusher])  # type: ignore[method-assign]
+    threads: list[ProcessThread] = [
+        t for t in (writebehind.flusher(app), feeds.poller(app)) if t is not None
+    ]
+    if threads:
+        app.wsgi_app = StartsThreads(app.wsgi_app, threads)  # type: ignore[method-assign]
     proxies = app.config["ENGAGEMENT_TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -16,10 +16,18 @@ from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import MIGRATIONS
+from .cms import commands as cms_commands
 from .extensions import db, redis_store
-from .importer import ArticleRecord, Importer, ImportReport, RecordError, parse_lines
+from .importer import (
+    ArticleRecord,
+    Importer,
+    ImportReport,
+    RecordError,
+    bar_steps,
+    parse_lines,
+    settle,
+)
 from .models import Article, ArticleStats, Operator
-from .rankings.leaderboards import leaderboards
 from .related import store as related
 from .store import embedded_redis, snapshots, writebehind
 
@@ -54,16 +62,12 @@ def import_stream(stream: IO[str], total: int | None = None, quiet: bool = True)
             if len(batch) >= BATCH:
                 flush()
         flush()
-    if report.slugs:
-        changed = db.session.scalars(sa.select(Article.id).where(Article.slug.in_(report.slugs)))
-        model, targets = related.prepare(list(changed))
-        with click.progressbar(
-            length=len(targets), label="related articles", hidden=quiet, file=None
-        ) as bar:
-            related.store(model, targets, bar.update)
-        # Pages and titles this process keeps are stale now (the app's workers
-        # follow within half of ENGAGEMENT_RANKING_MAX_AGE).
-        leaderboards().forget()
+    settle(
+        report.slugs,
+        lambda total: bar_steps(
+            click.progressbar(length=total, label="related articles", hidden=quiet, file=None)
+        ),
+    )
     return report
 
 
@@ -79,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_articles)
     app.cli.add_command(seed_demo)
     app.cli.add_command(embedded_redis_group)
+    cms_commands.init_app(app)
 
 
 @click.command("init-db")

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "ENGAGEMENT_REDIS_TIMEOUT": 0.25,
     "ENGAGEMENT_PAGE_SIZE": 20,
     "ENGAGEMENT_FLUSH_INTERVAL": 60,
+    "ENGAGEMENT_FEED_INTERVAL": 300,
     # Not in the contract: tests that build rankings by hand turn the thread off.
     "ENGAGEMENT_RANKING_REFRESHER": True,
     "ENGAGEMENT_TIMEZONE": "Asia/Shanghai",
@@ -183,6 +184,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "ENGAGEMENT_REDIS_TIMEOUT": _float_positive,
     "ENGAGEMENT_PAGE_SIZE": _int(1),
     "ENGAGEMENT_FLUSH_INTERVAL": _int(0),
+    "ENGAGEMENT_FEED_INTERVAL": _int(0),
     "ENGAGEMENT_RANKING_REFRESHER": _bool,
     "ENGAGEMENT_TIMEZONE": _timezone,
     "ENGAGEMENT_SITE_NAME": _required_str,

@@ -11,7 +11,8 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,11 @@ from typing import Any
 import nh3
 import sqlalchemy as sa
 
+from .cms import urls
 from .extensions import db
-from .models import Article, Category
+from .models import Article, Category, Site
+from .rankings.leaderboards import leaderboards
+from .related import store as related
 
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$"  # also the OpenAPI document's
 SLUG_RE = re.compile(SLUG_PATTERN)
@@ -73,7 +77,7 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-OPTIONAL_TEXT = ("source", "editor", "author", "summary", "image_url")
+OPTIONAL_TEXT = ("source", "editor", "author", "summary", "image_url", "url")
 KNOWN_FIELDS = {
     "slug",
     "title",
@@ -104,6 +108,7 @@ class ArticleRecord:
     author: str | None = None
     summary: str = ""
     image_url: str | None = None
+    url: str | None = None  # the article's own page on a publisher's site
 
 
 @dataclass
@@ -227,6 +232,12 @@ def parse_record(data: Any) -> ArticleRecord:
     if not body_html:
         raise RecordError("'body' has no content left after sanitizing")
     summary = _text(data, "summary", required=False, limit=2000)
+    url = _text(data, "url", required=False, limit=urls.MAX_URL)
+    if url is not None:
+        try:
+            url = urls.web_url(url, "'url'")
+        except urls.BadURL as exc:
+            raise RecordError(str(exc)) from None
     return ArticleRecord(
         slug=slug,
         title=title,
@@ -240,6 +251,7 @@ def parse_record(data: Any) -> ArticleRecord:
         author=_text(data, "author", required=False, limit=200),
         summary=summary or summarize(body_html),
         image_url=image_url,
+        url=url,
     )
 
 
@@ -263,9 +275,13 @@ def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, ArticleRecord | Rec
 
 
 class Importer:
-    """Upserts records, caching categories and known slugs for speed."""
+    """Upserts records, caching categories and known slugs for speed.
 
-    def __init__(self) -> None:
+    With a ``site``, the articles are that site's: linked to their own URLs (the
+    record's, else the site's pattern with the slug)."""
+
+    def __init__(self, site: Site | None = None) -> None:
+        self.site = site
         self.categories: dict[str, Category] = {
             c.name: c for c in db.session.scalars(sa.select(Category))
         }
@@ -319,3 +335,39 @@ class Importer:
             article.author = record.author
             article.image_url = record.image_url
             article.published_at = record.published_at
+            url = record.url
+            if self.site is not None:
+                article.site = self.site
+                if url is None and self.site.url_pattern:
+                    url = urls.url_for_slug(self.site.url_pattern, record.slug)
+            if url is not None:  # a record without one keeps the article's
+                article.url = url
+                article.url_key = urls.key(url)
+
+
+# Given the number of steps, a context whose value is called with each step's size.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
+
+
+def silent(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    return nullcontext(lambda n: None)
+
+
+@contextmanager
+def bar_steps(bar: Any) -> Iterator[Callable[[int], None]]:
+    """A progress bar (click's) as the context a :data:`Progress` gives."""
+    with bar:
+        yield bar.update
+
+
+def settle(slugs: list[str], progress: Progress = silent) -> None:
+    """After articles were written: their related suggestions and their
+    neighbours', and this worker's cached rankings and pages (the app's other
+    workers follow within half of ENGAGEMENT_RANKING_MAX_AGE)."""
+    if not slugs:
+        return
+    changed = db.session.scalars(sa.select(Article.id).where(Article.slug.in_(slugs)))
+    model, targets = related.prepare(list(changed))
+    with progress(len(targets)) as step:
+        related.store(model, targets, step)
+    leaderboards().forget()

@@ -82,8 +82,81 @@ class Article(db.Model):  # type: ignore[name-defined]
     ranking_excluded: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A publisher's own article (feed, API, sitemap): its page lives at ``url``,
+    # and every link to it goes there. ``url_key`` is ``cms.urls.key(url)``,
+    # what a page's canonical link is matched against.
+    site_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str | None] = mapped_column(sa.String(1000))
+    url_key: Mapped[str | None] = mapped_column(sa.String(1000), index=True)
 
     category: Mapped[Category] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship()
+
+    @property
+    def external(self) -> bool:
+        return self.url is not None
+
+
+class Site(db.Model):  # type: ignore[name-defined]
+    """A publisher's site with its own CMS: its origins may send reader events,
+    its feeds are polled and its API tokens may write its articles."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # An article URL with ``{slug}`` in it, e.g. https://news.example/a/{slug}.html
+    url_pattern: Mapped[str | None] = mapped_column(sa.String(1000))
+    default_category: Mapped[str] = mapped_column(sa.String(120), default="新闻")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    feeds: Mapped[list[Feed]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", order_by="Feed.id", lazy="selectin"
+    )
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", order_by="ApiToken.id"
+    )
+
+
+class Feed(db.Model):  # type: ignore[name-defined]
+    """An RSS or Atom feed of a site, with what its last poll found."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (sa.UniqueConstraint("site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(sa.String(1000))
+    etag: Mapped[str | None] = mapped_column(sa.String(500))
+    last_modified: Mapped[str | None] = mapped_column(sa.String(100))
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(default=0)
+    # The last poll's outcome, as operators read it.
+    status: Mapped[str] = mapped_column(sa.Text, default="")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+    site: Mapped[Site] = relationship(back_populates="feeds")
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A site's key to the article API: only a SHA-256 of it is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    hint: Mapped[str] = mapped_column(sa.String(16))  # the token's first characters
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    site: Mapped[Site] = relationship(back_populates="tokens")
 
 
 class FeaturedTopic(db.Model):  # type: ignore[name-defined]

@@ -1,17 +1,20 @@
-"""Where a reader event may come from: this site, or an origin the operator listed."""
+"""Where a reader event may come from: this site, an origin the operator listed in
+``ENGAGEMENT_ALLOWED_ORIGINS``, or one of a registered site (``cms.sites``)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit
+
+from flask import Flask
+
+from ..cms.sites import registered_origins
 
 # The answer to an allowed origin, beside Access-Control-Allow-Origin itself.
 CORS_HEADERS = (
     ("Access-Control-Allow-Credentials", "true"),
     ("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"),
-    ("Access-Control-Allow-Headers", "Content-Type"),
+    ("Access-Control-Allow-Headers", "Content-Type, X-Engagement-Reader"),
     ("Access-Control-Max-Age", "600"),
     ("Vary", "Origin"),
 )
@@ -26,27 +29,30 @@ def same_origin(url: str, host_url: str) -> bool:
     return f"{parts.scheme}://{parts.netloc}".lower() == host_url.rstrip("/").lower()
 
 
-def is_listed(origin: str, config: Mapping[str, Any]) -> bool:
-    """Whether ``origin`` is one of ``ENGAGEMENT_ALLOWED_ORIGINS`` (they get CORS answers)."""
-    return origin.rstrip("/").lower() in config["ENGAGEMENT_ALLOWED_ORIGINS"]
+def listed(app: Flask) -> frozenset[str]:
+    """The origins that get CORS answers: the configured and the registered ones."""
+    return registered_origins(app)
 
 
-def allowed(origin: str | None, host_url: str, config: Mapping[str, Any]) -> bool:
+def is_listed(origin: str, known: frozenset[str]) -> bool:
+    return origin.rstrip("/").lower() in known
+
+
+def allowed(origin: str | None, host_url: str, known: frozenset[str]) -> bool:
     """No Origin (a same-site form or an old browser), this site, or a listed one."""
-    return origin is None or same_origin(origin, host_url) or is_listed(origin, config)
+    return origin is None or same_origin(origin, host_url) or is_listed(origin, known)
 
 
-def cors_headers(origin: str | None, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+def cors_headers(origin: str | None, known: frozenset[str]) -> list[tuple[str, str]]:
     """The CORS answer for a listed origin; nothing for any other."""
-    if not origin or not is_listed(origin, config):
+    if not origin or not is_listed(origin, known):
         return []
     return [("Access-Control-Allow-Origin", origin), *CORS_HEADERS]
 
 
-def own_hosts(host: str, config: Mapping[str, Any]) -> frozenset[str]:
+def own_hosts(host: str, known: frozenset[str]) -> frozenset[str]:
     """Host names that make a referrer 站内: this request's host and the listed origins'."""
-    listed = config["ENGAGEMENT_ALLOWED_ORIGINS"]
-    return _hosts(host.rpartition(":")[0] if _has_port(host) else host, tuple(sorted(listed)))
+    return _hosts(host.rpartition(":")[0] if _has_port(host) else host, known)
 
 
 def _has_port(host: str) -> bool:
@@ -54,9 +60,9 @@ def _has_port(host: str) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _hosts(host: str, listed: tuple[str, ...]) -> frozenset[str]:
+def _hosts(host: str, known: frozenset[str]) -> frozenset[str]:
     names = {host.lower()}
-    for origin in listed:
+    for origin in known:
         try:
             name = urlsplit(origin).hostname
         except ValueError:

@@ -55,6 +55,7 @@ class Item:
     title: str
     score: float | int
     published_at: datetime
+    url: str | None = None  # a publisher's article: its own page
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class _Summary:
     slug: str
     title: str
     published_at: datetime
+    url: str | None
 
 
 class Leaderboards:
@@ -176,13 +178,15 @@ class Leaderboards:
             missing = [i for i, _ in entries if i not in self.summaries]
         if missing:
             rows = db.session.execute(
-                sa.select(Article.id, Article.slug, Article.title, Article.published_at).where(
-                    Article.id.in_(missing)
-                )
+                sa.select(
+                    Article.id, Article.slug, Article.title, Article.published_at, Article.url
+                ).where(Article.id.in_(missing))
             )
             with self.lock:
                 for row in rows:
-                    self.summaries[row.id] = _Summary(row.slug, row.title, row.published_at)
+                    self.summaries[row.id] = _Summary(
+                        row.slug, row.title, row.published_at, row.url
+                    )
         items: list[Item] = []
         with self.lock:
             for article_id, raw in entries:
@@ -197,6 +201,7 @@ class Leaderboards:
                         title=summary.title,
                         score=rankings.display_score(r, raw),
                         published_at=summary.published_at,
+                        url=summary.url,
                     )
                 )
         return tuple(items)

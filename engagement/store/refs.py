@@ -64,3 +64,12 @@ def lookup(slug: str) -> ArticleRef | None:
             return None
         ref = cache.found[slug] = ref_for(article)
         return ref
+
+
+def forget(slug: str) -> None:
+    """Drop ``slug`` from this worker's cache (its article was deleted; the other
+    workers' entries expire within ``TTL``, and their counts of it are dropped at
+    the next flush)."""
+    cache: _Cache = current_app.extensions[EXTENSION]
+    with cache.lock:
+        cache.found.pop(slug, None)

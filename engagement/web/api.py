@@ -11,14 +11,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import RedisUnavailable, db, redis_store
 from ..ingest import readers
 from ..ingest.events import reactions_body
-from ..ingest.origins import cors_headers
+from ..ingest.origins import cors_headers, listed
 from ..models import Article
 from ..params import in_range
 from ..rankings.core import http_max_age
@@ -36,6 +36,7 @@ from . import microcache
 from .errors import ApiError, compact_json, from_http, json_error
 from .openapi import spec_json
 from .security import NO_STORE
+from .templating import article_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -65,15 +66,15 @@ def handle_error(exc: Exception) -> Response:
 
 # GETs that any page may read: their errors carry the same CORS header as
 # their answers, or an embedding page sees a CORS failure instead of the error.
-PUBLIC_GETS = frozenset({"api.get_rankings", "api.get_related", "api.openapi"})
+PUBLIC_GETS = frozenset({"api.get_rankings", "api.get_related", "api.openapi", "api.lookup"})
 
 
 @bp.after_request
 def cors(response: Response) -> Response:
     if request.endpoint in PUBLIC_GETS:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    listed = cors_headers(request.environ.get("HTTP_ORIGIN"), current_app.config)
-    for name, value in listed:
+    answer = cors_headers(request.environ.get("HTTP_ORIGIN"), listed(current_app))
+    for name, value in answer:
         if name == "Vary":
             response.vary.add(value)
         else:
@@ -151,7 +152,7 @@ def ranking_payload(query: Query, board: Board) -> dict[str, Any]:
                 "rank": item.rank,
                 "slug": item.slug,
                 "title": item.title,
-                "url": url_for("pages.article", slug=item.slug, _external=True),
+                "url": article_url(item),
                 "score": item.score,
                 "published_at": item.published_at.isoformat(),
             }
@@ -173,7 +174,7 @@ def get_related(slug: str) -> Response:
         {
             "slug": other.slug,
             "title": other.title,
-            "url": url_for("pages.article", slug=other.slug, _external=True),
+            "url": article_url(other),
             "score": round(score, 4),
         }
         for other, score in related.suggestions(article, limit)

@@ -80,6 +80,8 @@ def json_error(error: ApiError) -> Response:
         response.headers["Retry-After"] = str(error.retry_after or 60)
     elif error.status_code == 503:
         response.headers["Retry-After"] = str(error.retry_after or 1)
+    elif error.status_code == 401 and error.code.endswith("_token"):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="engagement"'
     return response
 
 

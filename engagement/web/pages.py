@@ -190,6 +190,8 @@ def reaction_counts(article_id: int, reader: str | None) -> ReactionState | None
 @bp.get("/articles/<slug>")
 def article(slug: str) -> Response:
     item = db.first_or_404(sa.select(Article).where(Article.slug == slug))
+    if item.url:  # a publisher's article is read on its own page
+        return cacheable(Response(status=302, headers={"Location": item.url}))
     # The shared, cacheable page shows nobody's own mood. Right after a form
     # post (no JavaScript) the redirect adds ?reacted=1: that private copy does.
     personal = "reacted" in request.args

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -43,11 +43,19 @@ def page_url(page: int) -> str:
     return quote(request.script_root + request.path) + "?" + urlencode([*args, ("page", str(page))])
 
 
+def article_url(article: Any, external: bool = True) -> str:
+    """Where readers find an article: a publisher's article at its own URL, ours
+    here. ``article`` is anything with ``slug`` and ``url`` (a row, a ranking item)."""
+    own = getattr(article, "url", None)
+    return own or url_for("pages.article", slug=article.slug, _external=external)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(iso_time, "iso_time")
     app.add_template_filter(duration, "duration")
     app.add_template_global(page_url, "page_url")
+    app.add_template_global(article_url, "article_url")
 
     @app.context_processor
     def site() -> dict[str, Any]:
