@@ -514,3 +514,64 @@ def page(browser: object) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+class Publisher:
+    """A publisher's web server on its own port: pages, feeds and sitemaps set by
+    the test, with ETag / Last-Modified conditional GET, and a log of requests."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.files: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        publisher = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                publisher.requests.append((self.path, dict(self.headers)))
+                found = publisher.files.get(self.path.partition("?")[0])
+                if found is None:
+                    self.send_error(404)
+                    return
+                body, kind, extra = found
+                etag = extra.get("ETag")
+                if etag and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def put(self, path: str, body: str | bytes, kind: str, **headers: str) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.files[path] = (data, kind, {k.replace("_", "-"): v for k, v in headers.items()})
+        return self.origin + path
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def publisher() -> Iterator[Publisher]:
+    server = Publisher()
+    yield server
+    server.stop()

@@ -147,7 +147,13 @@ class IngestApp:
         address = environ.get("REMOTE_ADDR") or "unknown"
         secret = self.config["SECRET_KEY"]
         jar = parse_cookie(environ) if "HTTP_COOKIE" in environ else {}
-        reader, new = readers.identify(secret, jar.get(readers.COOKIE), address, agent)
+        own = origin is not None and origin != host_url and origins.is_listed(origin, known)
+        given = environ.get(readers.FIRST_PARTY_HEADER) if own else None
+        first_party = readers.first_party(secret, origin, given) if own and origin else None
+        if first_party is not None:
+            reader, new = first_party, False
+        else:
+            reader, new = readers.identify(secret, jar.get(readers.COOKIE), address, agent)
         browser_like = sanity.failed_rule(environ) is None
         cookie = []
         if new and what != "pings":

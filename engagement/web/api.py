@@ -16,9 +16,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import RedisUnavailable, db, redis_store
-from ..ingest import readers
+from ..ingest import origins, readers
 from ..ingest.events import reactions_body
-from ..ingest.origins import cors_headers, listed
 from ..models import Article
 from ..params import in_range
 from ..rankings.core import http_max_age
@@ -73,7 +72,7 @@ PUBLIC_GETS = frozenset({"api.get_rankings", "api.get_related", "api.openapi", "
 def cors(response: Response) -> Response:
     if request.endpoint in PUBLIC_GETS:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    answer = cors_headers(request.environ.get("HTTP_ORIGIN"), listed(current_app))
+    answer = origins.cors_headers(request.environ.get("HTTP_ORIGIN"), origins.listed(current_app))
     for name, value in answer:
         if name == "Vary":
             response.vary.add(value)
@@ -99,10 +98,27 @@ def no_store(payload: dict[str, Any], status: int = 200) -> tuple[Response, int]
 @bp.get("/articles/<slug>/reactions")
 def get_reactions(slug: str) -> tuple[Response, int]:
     ref = article_or_404(slug)
-    reader = readers.reader_from_cookie()
+    reader = readers.reader_from_cookie() or foreign_reader()
     with redis_store.guard() as client:
         state = counters.reaction_state(client, ref.id, reader)
     return no_store(reactions_body(slug, state))
+
+
+def foreign_reader() -> str | None:
+    """On a registered site's page our cookie never comes (a third party's): the
+    reader is the page's own id (hashed), else the keyed daily hash the events use."""
+    origin = request.headers.get("Origin")
+    if not origin or origins.same_origin(origin, request.host_url):
+        return None
+    if not origins.is_listed(origin, origins.listed(current_app)):
+        return None
+    secret = current_app.config["SECRET_KEY"]
+    given = request.environ.get(readers.FIRST_PARTY_HEADER)
+    found = readers.first_party(secret, origin, given)
+    if found is not None:
+        return found
+    agent = request.environ.get("HTTP_USER_AGENT", "")
+    return readers.keyed_hash(readers.client_address(), agent, secret=secret)
 
 
 def iso_z(timestamp: float) -> str:

@@ -112,28 +112,44 @@ def delete_article(slug: str) -> tuple[str, int]:
     return "", 204
 
 
-@bp.get("/lookup")
-def lookup() -> Response:
-    """The article whose URL is ``url`` (a page's canonical link), by URL or by a
-    site's pattern; only articles of a registered site are found this way."""
-    raw = request.args.get("url", "")
+def _by_url(raw: str) -> Article | None:
     try:
         wanted = urls.key(urls.web_url(raw, "'url'"))
     except urls.BadURL as exc:
         raise ApiError(400, "invalid_url", str(exc)) from None
-    article = db.session.scalar(
+    found = db.session.scalar(
         sa.select(Article).where(Article.url_key == wanted).order_by(Article.id).limit(1)
     )
+    if found is not None:
+        return found
+    for site in db.session.scalars(sa.select(Site).where(Site.url_pattern.is_not(None))):
+        slug = urls.slug_from(raw, site.url_pattern)
+        if slug:
+            found = db.session.scalar(
+                sa.select(Article).where(Article.slug == slug, Article.site_id == site.id)
+            )
+            if found is not None:
+                return found
+    return None
+
+
+@bp.get("/lookup")
+def lookup() -> Response:
+    """The article a page shows: by ``slug`` (its ``data-`` attribute), else by
+    ``url`` (its canonical link, then its JSON-LD or Open Graph URL; up to four,
+    tried in order), matched as given or through a site's URL pattern."""
+    slug = request.args.get("slug", "")
+    candidates = request.args.getlist("url")[:4]
+    if not slug and not candidates:
+        raise ApiError(400, "invalid_url", "Give 'slug' or 'url'.")
+    article = None
+    if slug:
+        article = db.session.scalar(sa.select(Article).where(Article.slug == _slug(slug)))
+    for raw in candidates if article is None else ():
+        article = _by_url(raw)
+        if article is not None:
+            break
     if article is None:
-        for site in db.session.scalars(sa.select(Site).where(Site.url_pattern.is_not(None))):
-            slug = urls.slug_from(raw, site.url_pattern)
-            if slug:
-                article = db.session.scalar(
-                    sa.select(Article).where(Article.slug == slug, Article.site_id == site.id)
-                )
-                if article is not None:
-                    break
-    if article is None:
-        raise ApiError(404, "article_not_found", "No article of a registered site has this URL.")
+        raise ApiError(404, "article_not_found", "No article has this slug or URL.")
     payload = {"slug": article.slug, "title": article.title, "url": article_url(article)}
     return public_json(payload, f"{article.id}-{article.updated_at.timestamp():.0f}", 300)

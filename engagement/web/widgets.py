@@ -100,10 +100,21 @@ def rankings_page() -> Response:
     return response
 
 
-@bp.get("/embed.js")
-def embed_script() -> Response:
+def _script(name: str) -> Response:
     static = current_app.static_folder
     assert static is not None
-    response = send_from_directory(static, "js/embed.js", mimetype="text/javascript", max_age=3600)
+    response = send_from_directory(static, f"js/{name}", mimetype="text/javascript", max_age=3600)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.get("/embed.js")
+def embed_script() -> Response:
+    """Rankings for any page."""
+    return _script("embed.js")
+
+
+@bp.get("/engage.js")
+def engage_script() -> Response:
+    """The one script tag for a publisher's own article pages (static/js/engage.js)."""
+    return _script("engage.js")

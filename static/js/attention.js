@@ -12,7 +12,11 @@
   var VISIBLE_MS = 1000;     // the view counts once the page was visible 1 s
   var VIEWABLE_MS = 1000;    // an impression: half of it in view for 1 s
   var NAV_KEY = "engagement.nav";
-  var root = document.querySelector("[data-attention]");
+  // Our article page carries its settings on [data-attention]; on a publisher's
+  // own page engage.js loads this file with them on the script element.
+  var me = document.currentScript;
+  var root = document.querySelector("[data-attention]") ||
+    (me && me.hasAttribute("data-article") ? me : null);
 
   function store() {
     try { return window.sessionStorage; } catch (e) { return null; }
@@ -43,8 +47,16 @@
   var viewsApi = root.getAttribute("data-views-api");
   var pingsApi = root.getAttribute("data-pings-api");
   var slug = root.getAttribute("data-article");
-  var body = root.querySelector("[data-body]");
+  var reader = root.getAttribute("data-reader");
+  var body = root === me
+    ? document.querySelector("[data-engagement-body], article, main") || document.body
+    : root.querySelector("[data-body]");
   var end = root.querySelector("[data-body-end]") || body;
+  function headers(type) {
+    var h = { "Content-Type": type };
+    if (reader) h["X-Engagement-Reader"] = reader;
+    return h;
+  }
 
   // --- the engaged clock ----------------------------------------------------
   var pageView = null, seq = 0;
@@ -137,10 +149,11 @@
       page_view: pageView, seq: seq, engaged: seconds,
       depth: Math.round(depth * 1000) / 1000, hidden: hidden, seen: unsent.splice(0, 64)
     });
-    if (hidden && navigator.sendBeacon && navigator.sendBeacon(pingsApi, payload)) return;
+    // sendBeacon cannot carry the page's own reader id; fetch with keepalive can.
+    if (hidden && !reader && navigator.sendBeacon && navigator.sendBeacon(pingsApi, payload)) return;
     fetch(pingsApi, {
       method: "POST", credentials: "same-origin", keepalive: true,
-      headers: { "Content-Type": "text/plain" }, body: payload
+      headers: headers("text/plain"), body: payload
     }).catch(function () { /* attention is best effort */ });
   }
   function schedule() {
@@ -166,7 +179,7 @@
     writeNav({});
     fetch(viewsApi, {
       method: "POST", credentials: "same-origin", keepalive: true,
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: headers("application/json"),
       body: JSON.stringify(payload)
     }).then(function (response) { return response.json(); }).then(function (data) {
       var views = document.querySelector(".views");

@@ -15,21 +15,7 @@
   var TITLES = { views: "新闻排行", reactions: "心情最多", hot: "热门文章", smile: "最多微笑",
     sweat: "最多流汗", sad: "最多难过", envy: "最多羡慕", angry: "最多愤怒", tears: "最多流泪" };
   var WINDOWS = { "1h": "1小时", "24h": "24小时", "7d": "7天", "30d": "30天", all: "全部" };
-  var STYLE_ID = "engagement-rankings-style";
-  var CSS = [
-    ".eng-widget{font:14px/1.5 'PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif;border:1px solid #e2e2e2;border-radius:6px;padding:8px;background:#fff;color:#222}",
-    ".eng-widget.eng-dark{background:#15171a;color:#e8e8e8;border-color:#333}",
-    ".eng-widget a{color:#1a4d8f;text-decoration:none}.eng-widget.eng-dark a{color:#8ab4f8}",
-    ".eng-widget a:hover,.eng-widget a:focus{text-decoration:underline}",
-    ".eng-widget h2{font-size:16px;margin:0 0 6px;padding-bottom:4px;border-bottom:2px solid #b71c1c}",
-    ".eng-widget h2 small{font-weight:normal;opacity:.7;font-size:12px;margin-left:4px}",
-    ".eng-widget ol{list-style:none;margin:0;padding:0}",
-    ".eng-widget li{display:flex;gap:8px;align-items:flex-start;padding:3px 0;border-bottom:1px dashed rgba(128,128,128,.35)}",
-    ".eng-widget .eng-rank{flex:0 0 20px;height:20px;line-height:20px;margin-top:1px;text-align:center;font-size:12px;border-radius:3px;background:#767676;color:#fff}",
-    ".eng-widget .eng-problem{margin:0 0 4px;font-size:12px}",
-    ".eng-widget li:nth-child(-n+3) .eng-rank{background:#b71c1c}",
-    ".eng-widget .eng-fresh{margin:6px 0 0;font-size:12px;opacity:.8}"
-  ].join("\n");
+  var STYLE_ID = "engagement-style";
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -38,12 +24,15 @@
     return node;
   }
 
+  // The styles are a file of our origin (engage.css), never an inline <style>:
+  // a strict Content-Security-Policy that allows our origin allows it.
   function addStyle() {
     if (document.getElementById(STYLE_ID)) return;
-    var style = el("style");
-    style.id = STYLE_ID;
-    style.textContent = CSS;
-    (document.head || document.documentElement).appendChild(style);
+    var sheet = el("link");
+    sheet.id = STYLE_ID;
+    sheet.rel = "stylesheet";
+    sheet.href = origin + "/static/css/engage.css";
+    (document.head || document.documentElement).appendChild(sheet);
   }
 
   function freshness(generatedAt) {
@@ -71,8 +60,11 @@
   }
 
   // The API unreachable: a plain link. A refused parameter: say so, in Chinese.
+  // Loaded by engage.js (data-quiet), an unreachable API leaves nothing visible.
+  var quiet = !!(script && script.hasAttribute("data-quiet"));
   function fallback(div, opts, refused) {
     div.textContent = "";
+    if (quiet && !refused) return;
     if (refused) div.appendChild(el("p", "eng-problem", "排行参数有误，请检查嵌入代码的 data- 属性。"));
     div.appendChild(link("查看新闻排行", origin + "/", opts.target));
   }
