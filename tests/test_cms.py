@@ -119,9 +119,7 @@ def test_the_article_api_explains_bad_fields(app: Flask) -> None:
         assert word in response.json["error"]["message"], response.json
     bad_slug = put(client, "a%20b", token, ARTICLE)
     assert bad_slug.status_code == 400 and bad_slug.json["error"]["code"] == "invalid_slug"
-    text = client.put(
-        "/api/v1/articles/a1", data="x", headers={"Authorization": f"Bearer {token}"}
-    )
+    text = client.put("/api/v1/articles/a1", data="x", headers={"Authorization": f"Bearer {token}"})
     assert text.status_code == 400 and text.json["error"]["code"] == "invalid_body"
 
 
@@ -188,7 +186,6 @@ def test_publisher_articles_link_to_their_own_urls(app: Flask) -> None:
     assert put(client, "kashi", token, ARTICLE).status_code == 201
     reader = reader_client(app)
     assert view_from(reader, "kashi", CMS).status_code == 202
-    app.config["ENGAGEMENT_RANKING_MAX_AGE"] = 0
     items = client.get("/api/v1/rankings?window=24h").json["items"]
     assert [i["url"] for i in items] == [CMS + "/news/kashi.html"]
     widget = client.get("/widgets/rankings?window=24h").get_data(as_text=True)

@@ -152,4 +152,8 @@ def lookup() -> Response:
     if article is None:
         raise ApiError(404, "article_not_found", "No article has this slug or URL.")
     payload = {"slug": article.slug, "title": article.title, "url": article_url(article)}
-    return public_json(payload, f"{article.id}-{article.updated_at.timestamp():.0f}", 300)
+    response = public_json(payload, f"{article.id}-{article.updated_at.timestamp():.0f}", 0)
+    # Revalidated every time (a cheap 304): engage.js learns from this answer
+    # whether our API can be reached at all, so a cached copy must not stand in.
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response

@@ -92,6 +92,7 @@
   function moodBar(div, slug) {
     div.textContent = "";
     var bar = el("section", "eng-reactions reactions counts-unknown" + theme(div));
+    bar.hidden = true;  // reactions.js shows it with its first counts
     var title = el("h2", "reactions-title", "读完这篇文章，您的心情是");
     title.id = "eng-reactions-title-" + Math.random().toString(36).slice(2, 8);
     bar.setAttribute("aria-labelledby", title.id);
@@ -148,8 +149,8 @@
     var bars = all("[data-engagement-reactions]");
     var lists = all("[data-engagement-related]");
     var rankings = all("[data-engagement-rankings]").length > 0;
-    addStyle();
     find().then(function (article) {
+      addStyle();
       if (rankings) load("/widgets/embed.js", { quiet: "1" });
       if (!article) {
         console.warn("engagement: 这个页面不是已登记的文章（" + pageUrls()[0] + "）");

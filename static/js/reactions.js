@@ -33,6 +33,7 @@
     function render(state) {
       var total = state.total || 0;
       bar.classList.remove("counts-unknown");
+      bar.hidden = false;  // engage.js shows a bar only once its counts are known
       bar.querySelectorAll("button[data-mood]").forEach(function (button) {
         var key = button.getAttribute("data-mood");
         var n = state.counts[key] || 0;
