@@ -213,3 +213,56 @@ def test_feeds_table_knows_when_to_poll(app: Flask) -> None:
         feed = db.session.scalar(sa.select(Feed))
         assert feed is not None and feed.failures == 0
         assert feed.next_poll_at - feed.site.created_at < timedelta(seconds=5)
+
+
+def test_operators_register_a_site_and_manage_its_tokens(admin, operator: Flask) -> None:
+    from tests.conftest import token as csrf_token
+
+    page = admin.get("/admin/sites")
+    assert page.status_code == 200 and "登记站点" in page.get_data(as_text=True)
+    csrf = csrf_token(admin, "/admin/sites")
+    bad = admin.post(
+        "/admin/sites", data={"csrf_token": csrf, "name": "cms", "origins": "not-an-origin"}
+    )
+    assert bad.status_code == 400 and "origin" in bad.get_data(as_text=True)
+    saved = admin.post(
+        "/admin/sites",
+        data={
+            "csrf_token": csrf,
+            "name": "天山日报",
+            "origins": "https://ts.example\nhttps://m.ts.example",
+            "feeds": "https://ts.example/rss.xml",
+            "url_pattern": "https://ts.example/a/{slug}.html",
+        },
+    )
+    assert saved.status_code == 302
+    listing = admin.get("/admin/sites").get_data(as_text=True)
+    assert "https://m.ts.example" in listing and "https://ts.example/rss.xml" in listing
+    assert "/widgets/engage.js" in listing
+
+    with operator.app_context():
+        from engagement.cms import sites
+
+        site = sites.by_name("天山日报")
+        assert site is not None
+        site_id = site.id
+    created = admin.post(f"/admin/sites/{site_id}/tokens", data={"csrf_token": csrf})
+    assert created.status_code == 201 and "no-store" in created.headers["Cache-Control"]
+    import re
+
+    shown = re.search(r"data-token>(eng_[^<]+)<", created.get_data(as_text=True))
+    assert shown is not None
+    secret = shown[1]
+    assert secret not in admin.get("/admin/sites").get_data(as_text=True)  # shown once
+    client = operator.test_client()
+    assert put(client, "t1", secret, ARTICLE).status_code == 201
+
+    with operator.app_context():
+        token_id = sites.by_name("天山日报").tokens[0].id  # type: ignore[union-attr]
+    revoked = admin.post(
+        f"/admin/sites/{site_id}/tokens/{token_id}/revoke", data={"csrf_token": csrf}
+    )
+    assert revoked.status_code == 302
+    assert put(client, "t1", secret, ARTICLE).status_code == 401
+    audit = admin.get("/admin/audit").get_data(as_text=True)
+    assert "创建 API 令牌" in audit and "吊销 API 令牌" in audit and "登记站点" in audit

@@ -67,6 +67,21 @@ def test_readme_commands_work_after_make_run_without_exports(tmp_path: Path) -> 
         flask(instance, "flush-counters")
         flask(instance, "rebuild-related")
         flask(instance, "delete-operator", "editor")
+        # "A site with its own CMS", steps 1 and 2 (its feed is not reachable from here)
+        flask(
+            instance,
+            "add-site",
+            "天山日报",
+            "--origin",
+            "https://news.example.com",
+            "--feed",
+            "https://news.example.com/rss.xml",
+            "--url-pattern",
+            "https://news.example.com/a/{slug}.html",
+        )
+        assert (
+            flask(instance, "create-token", "天山日报").strip().splitlines()[-1].startswith("eng_")
+        )
         assert "unix://" in flask(instance, "embedded-redis", "status")
     finally:
         flask(instance, "embedded-redis", "stop")

@@ -35,7 +35,7 @@ def operations(demo: Flask) -> list:  # noqa: ANN401
 
 
 def test_api_conforms_to_its_schema(operations: list) -> None:
-    assert len(operations) == 7
+    assert len(operations) == 10
     seen: set[int] = set()
 
     @settings(

@@ -4,7 +4,7 @@ Every view needs a logged-in operator. Without one, a browser is sent to the
 login page and a JSON client (or a ``.json`` URL) gets 401.
 """
 
-from . import attention, auth, labels, views
+from . import attention, auth, labels, sites, views
 from .blueprint import bp
 
-__all__ = ["attention", "auth", "bp", "labels", "views"]
+__all__ = ["attention", "auth", "bp", "labels", "sites", "views"]

@@ -19,6 +19,11 @@ ACTIONS = {
     "unpin": "取消置顶",
     "reset": "计数清零",
     "discount": "扣除可疑阅读",
+    "add_site": "登记站点",
+    "edit_site": "修改站点",
+    "create_token": "创建 API 令牌",
+    "revoke_token": "吊销 API 令牌",
+    "poll_feeds": "立即抓取订阅源",
 }
 # The suspect bounds (store/keys.SUSPECT_RULES), as the article page names them.
 RULE_LABELS = {

@@ -206,7 +206,7 @@ def hour_label(hour: int) -> str:
 bp.add_app_template_filter(hour_label, "hour_label")
 
 
-def _audit(action: str, article: Article | None, detail: str = "") -> None:
+def record_action(action: str, article: Article | None, detail: str = "") -> None:
     """Record an operator's change; rankings are read afresh after it."""
     db.session.add(
         AuditEntry(
@@ -224,7 +224,7 @@ def _audit(action: str, article: Article | None, detail: str = "") -> None:
 def exclude(slug: str) -> ResponseReturnValue:
     item = _article(slug)
     item.ranking_excluded = request.form.get("excluded") == "1"
-    _audit("exclude" if item.ranking_excluded else "include", item)
+    record_action("exclude" if item.ranking_excluded else "include", item)
     flash("已从排行中排除。" if item.ranking_excluded else "已恢复参与排行。")
     return redirect(url_for("admin.article", slug=slug))
 
@@ -243,7 +243,7 @@ def pin(slug: str) -> ResponseReturnValue:
         db.session.add(RankingPin(ranking=ranking, article_id=item.id, position=position))
     else:
         existing.position = position
-    _audit("pin", item, f"{ranking} #{position}")
+    record_action("pin", item, f"{ranking} #{position}")
     flash(f"已置顶到{ranking_label(ranking)}第 {position} 位。")
     return redirect(url_for("admin.article", slug=slug))
 
@@ -256,7 +256,7 @@ def unpin(slug: str, pin_id: int) -> ResponseReturnValue:
         abort(404)
     detail = found.ranking
     db.session.delete(found)
-    _audit("unpin", item, detail)
+    record_action("unpin", item, detail)
     flash("已取消置顶。")
     return redirect(url_for("admin.article", slug=slug))
 
@@ -278,7 +278,9 @@ def discount(slug: str, hour: int, rule: str) -> ResponseReturnValue:
     except RedisUnavailable:
         abort(503, description="Redis 暂时不可用，无法扣除。")
     when = hour_label(hour)
-    _audit("discount", item, json.dumps({"hour": hour, "at": when, "rule": rule, "views": taken}))
+    record_action(
+        "discount", item, json.dumps({"hour": hour, "at": when, "rule": rule, "views": taken})
+    )
     flash(f"已扣除 {when} 起一小时内的 {taken} 次阅读。")
     return redirect(url_for("admin.article", slug=slug))
 
@@ -303,7 +305,7 @@ def reset(slug: str) -> ResponseReturnValue:
         abort(503, description="Redis 暂时不可用，无法清零。")
     for model in (ArticleStats, ArticleDaily, ReaderReaction):
         db.session.execute(sa.delete(model).where(model.article_id == item.id))
-    _audit("reset", item, json.dumps(before, ensure_ascii=False))
+    record_action("reset", item, json.dumps(before, ensure_ascii=False))
     flash("计数已清零。")
     return redirect(url_for("admin.article", slug=slug))
 

@@ -10,6 +10,7 @@ from ..importer import SLUG_PATTERN
 from ..moods import MOOD_KEYS
 from ..rankings.core import MAX_ITEMS, METRICS, WINDOWS
 from ..store.keys import BLOCKS
+from . import openapi_cms
 
 SLUG = {
     "name": "slug",
@@ -106,6 +107,7 @@ def spec() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
+            **openapi_cms.PATHS,
             "/articles/{slug}/reactions": {
                 "parameters": [SLUG],
                 "get": {
@@ -234,7 +236,9 @@ def spec() -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": openapi_cms.SECURITY_SCHEMES,
             "schemas": {
+                **openapi_cms.SCHEMAS,
                 "Mood": {"type": "string", "enum": list(MOOD_KEYS)},
                 "ReactionRequest": {
                     "type": "object",
@@ -335,6 +339,6 @@ def spec() -> dict[str, Any]:
                         }
                     },
                 },
-            }
+            },
         },
     }
