@@ -251,6 +251,8 @@ def test_openapi_document(demo: Flask) -> None:
         "/articles/{slug}/pings",
         "/articles/{slug}/related",
         "/rankings",
+        "/articles/{slug}",
+        "/lookup",
     }
     assert doc["components"]["schemas"]["Mood"]["enum"] == list(MOOD_KEYS)
 
