@@ -214,3 +214,15 @@ def test_a_sitemap_that_is_not_one_is_refused(app: Flask, publisher) -> None:
     assert result.exit_code == 1 and "站点地图" in result.output
     unknown = cli(app, "import-sitemap", "https://elsewhere.example/sitemap.xml")
     assert unknown.exit_code == 1 and "--site" in unknown.output
+
+
+def test_an_undated_item_keeps_the_date_it_was_first_seen(app: Flask, publisher) -> None:
+    origin = publisher.origin
+    rss = RSS.format(origin=origin).replace(
+        "<pubDate>Sun, 29 Nov 2026 10:00:00 +0800</pubDate>", ""
+    )
+    url = publisher.put("/rss.xml", rss, "application/rss+xml")
+    assert cli(app, "add-site", "cms", "--origin", origin, "--feed", url).exit_code == 0
+    assert cli(app, "poll-feeds").exit_code == 0
+    again = cli(app, "poll-feeds")
+    assert "新增 0，更新 0，未变 2" in again.output, again.output

@@ -16,6 +16,10 @@ from ..extensions import db
 from ..importer import ArticleRecord, Importer, ImportReport, RecordError, parse_record, settle
 from ..models import Article, Site
 
+# An item's key saying its ``published_at`` is a guess (when it was first seen):
+# an article that exists keeps its date.
+UNDATED = "_undated"
+
 
 @dataclass
 class Saved:
@@ -49,16 +53,20 @@ def save(site: Site, items: Iterable[tuple[str, Any]]) -> Saved:
     another site's article, or one of this site's own pages, is refused."""
     saved = Saved()
     records: dict[str, tuple[str, ArticleRecord]] = {}
+    undated: set[str] = set()
     for where, data in items:
         if isinstance(data, Exception):  # the item could not even be read
             saved.errors.append((where, str(data)))
             continue
+        guessed = isinstance(data, dict) and data.pop(UNDATED, False) is True
         try:
             record = parse_record(data)
         except RecordError as exc:
             saved.errors.append((where, str(exc)))
             continue
         records[record.slug] = (where, record)  # the last of a repeated slug wins
+        if guessed:
+            undated.add(record.slug)
     existing = {
         a.slug: a
         for a in db.session.scalars(sa.select(Article).where(Article.slug.in_(list(records))))
@@ -66,6 +74,8 @@ def save(site: Site, items: Iterable[tuple[str, Any]]) -> Saved:
     batch: list[ArticleRecord] = []
     for slug, (where, record) in records.items():
         article = existing.get(slug)
+        if article is not None and slug in undated:  # keeps the date it was first seen
+            record.published_at = article.published_at
         if article is not None and article.site_id != site.id:
             saved.errors.append((where, f"slug {slug!r} belongs to an article of another site"))
         elif article is not None and _same(article, record):

@@ -17,7 +17,7 @@ from ..background import ProcessThread
 from ..extensions import db
 from ..models import Feed, Site, utcnow
 from . import urls
-from .articles import Saved, save
+from .articles import UNDATED, Saved, save
 from .fetch import FetchError, fetch
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def item(entry: Any, site: Site, source: str, polled: datetime) -> dict[str, Any
     summary = _text(entry.get("summary"))
     terms = [_text(t.get("term")) for t in entry.get("tags", [])]
     terms = [t for t in terms if t]
-    published = _time(entry) or polled
+    published = _time(entry)
     return {
         "slug": urls.slug_for(link, site.url_pattern, site.name),
         "url": link,
@@ -77,7 +77,8 @@ def item(entry: Any, site: Site, source: str, polled: datetime) -> dict[str, Any
         "body": body or summary or _text(entry.get("title")),
         "category": terms[0] if terms else site.default_category,
         "tags": terms[1:],
-        "published_at": published.isoformat(),
+        "published_at": (published or polled).isoformat(),
+        UNDATED: published is None,
         "author": _text(entry.get("author"))[:200] or None,
         "source": source[:200] or None,
         "image_url": _image(entry),

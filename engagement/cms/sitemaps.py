@@ -17,7 +17,7 @@ from defusedxml.common import DefusedXmlException
 from ..importer import Progress, silent
 from ..models import Site, utcnow
 from . import urls
-from .articles import Saved, save
+from .articles import UNDATED, Saved, save
 from .fetch import MAX_REDIRECTS, TIMEOUT, FetchError, fetch
 from .metadata import news_article
 
@@ -104,6 +104,7 @@ def record(entry: Entry, html: str, site: Site) -> dict[str, Any]:
         link = urls.web_url(str(link))
     except urls.BadURL:
         link = entry.url
+    guessed = not (meta.get("published_at") or entry.lastmod)
     published = meta.get("published_at") or entry.lastmod or utcnow().isoformat()
     if isinstance(published, str) and len(published) == 10:  # a date alone
         published += "T00:00:00+00:00"
@@ -121,6 +122,7 @@ def record(entry: Entry, html: str, site: Site) -> dict[str, Any]:
         "category": meta.get("category") or site.default_category,
         "tags": meta.get("tags", []),
         "published_at": str(published).replace("Z", "+00:00"),
+        UNDATED: guessed,
         "author": (meta.get("author") or "")[:200] or None,
         "source": site.name,
         "image_url": meta.get("image_url"),
