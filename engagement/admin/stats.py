@@ -191,6 +191,7 @@ def top_articles(
                 "title": i.title,
                 "score": i.score,
                 "pinned": i.article_id in pinned,
+                "url": i.url,
             }
             for i in boards.board(r).items[:limit]
         ]
@@ -222,7 +223,14 @@ def top_articles(
         articles.values(), key=lambda a: (-totals[a.id], -a.published_at.timestamp(), a.id)
     )
     return [
-        {"rank": n, "slug": a.slug, "title": a.title, "score": int(totals[a.id]), "pinned": False}
+        {
+            "rank": n,
+            "slug": a.slug,
+            "title": a.title,
+            "score": int(totals[a.id]),
+            "pinned": False,
+            "url": a.url,
+        }
         for n, a in enumerate(ordered[:limit], start=1)
     ]
 
