@@ -27,6 +27,7 @@ RUNS = [
     ("Bot detection (public lists, and lists held back from the rules)", ["bench/bench_bots.py"]),
     ("Mixed load and a Redis outage", ["bench/load_faults.py"]),
     ("Side by side with WordPress-style SQL counters (PostgreSQL)", ["bench/bench_peer.py"]),
+    ("The one script tag on a publisher's page: bytes", ["bench/bench_script_size.py"]),
 ]
 
 
