@@ -266,3 +266,55 @@ def test_operators_register_a_site_and_manage_its_tokens(admin, operator: Flask)
     assert put(client, "t1", secret, ARTICLE).status_code == 401
     audit = admin.get("/admin/audit").get_data(as_text=True)
     assert "创建 API 令牌" in audit and "吊销 API 令牌" in audit and "登记站点" in audit
+
+
+def test_deleting_an_article_removes_what_was_stored_about_it(demo: Flask) -> None:
+    from engagement.models import (
+        ArticleStats,
+        FeaturedLink,
+        FeaturedTopic,
+        ReaderReaction,
+        RelatedArticle,
+    )
+    from tests.helpers import react
+
+    add_site(demo, "cms", "--origin", CMS, "--url-pattern", CMS + "/news/{slug}.html")
+    token = new_token(demo)
+    client = demo.test_client()
+    body = {**ARTICLE, "body": "喀什果园合作社试行冷链直发，杏子两天到上海。" * 5}
+    assert put(client, "kashi-cms", token, body).status_code == 201
+    reader = reader_client(demo)
+    assert view_from(reader, "kashi-cms", CMS).status_code == 202
+    assert react(reader, "kashi-cms", "smile").status_code == 200
+    runner = demo.test_cli_runner()
+    assert runner.invoke(args=["flush-counters"]).exit_code == 0
+    with demo.app_context():
+        article = db.session.scalar(sa.select(Article).where(Article.slug == "kashi-cms"))
+        assert article is not None
+        aid = article.id
+        topic = db.session.scalar(sa.select(FeaturedTopic))
+        assert topic is not None
+        db.session.add(FeaturedLink(topic_id=topic.id, title="冷链", article_id=aid, position=9))
+        db.session.commit()
+        assert db.session.get(ArticleStats, aid) is not None
+        assert db.session.scalar(sa.select(RelatedArticle).where(RelatedArticle.related_id == aid))
+
+    gone = client.delete("/api/v1/articles/kashi-cms", headers={"Authorization": f"Bearer {token}"})
+    assert gone.status_code == 204
+    with demo.app_context():
+        assert db.session.get(ArticleStats, aid) is None
+        assert not db.session.scalars(
+            sa.select(ReaderReaction).where(ReaderReaction.article_id == aid)
+        ).all()
+        related_rows = sa.select(RelatedArticle).where(
+            sa.or_(RelatedArticle.related_id == aid, RelatedArticle.article_id == aid)
+        )
+        assert not db.session.scalars(related_rows).all()
+        link = db.session.scalar(sa.select(FeaturedLink).where(FeaturedLink.title == "冷链"))
+        assert (
+            link is not None
+            and link.article_id is None
+            and link.url == CMS + "/news/kashi-cms.html"
+        )
+    assert client.get("/").status_code == 200
+    assert reader_client(demo).post("/api/v1/articles/kashi-cms/views", json={}).status_code == 404

@@ -14,7 +14,19 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..importer import ArticleRecord, Importer, ImportReport, RecordError, parse_record, settle
-from ..models import Article, Site
+from ..models import (
+    Article,
+    ArticleDaily,
+    ArticleStats,
+    ArticleTerms,
+    AuditEntry,
+    FeaturedLink,
+    RankingPin,
+    ReaderReaction,
+    RelatedArticle,
+    Site,
+)
+from ..rankings.leaderboards import leaderboards
 
 # An item's key saying its ``published_at`` is a guess (when it was first seen):
 # an article that exists keeps its date.
@@ -89,3 +101,30 @@ def save(site: Site, items: Iterable[tuple[str, Any]]) -> Saved:
         saved.created, saved.updated, saved.slugs = report.created, report.updated, report.slugs
         settle(report.slugs)
     return saved
+
+
+def delete(article: Article) -> None:
+    """Remove a site's article and everything stored about it, and commit.
+
+    The rows that point at it are deleted (or unlinked) here rather than left to
+    ``ON DELETE`` rules, which SQLite does not enforce unless asked; a 特别关注
+    link keeps its title and points at the article's own URL instead."""
+    aid = article.id
+    for model in (ArticleStats, ArticleDaily, ReaderReaction, ArticleTerms, RankingPin):
+        db.session.execute(sa.delete(model).where(model.article_id == aid))
+    db.session.execute(
+        sa.delete(RelatedArticle).where(
+            sa.or_(RelatedArticle.article_id == aid, RelatedArticle.related_id == aid)
+        )
+    )
+    links = sa.update(FeaturedLink).where(FeaturedLink.article_id == aid)
+    if article.url:
+        db.session.execute(links.values(article_id=None, url=article.url))
+    else:
+        db.session.execute(sa.delete(FeaturedLink).where(FeaturedLink.article_id == aid))
+    db.session.execute(
+        sa.update(AuditEntry).where(AuditEntry.article_id == aid).values(article_id=None)
+    )
+    db.session.delete(article)
+    db.session.commit()
+    leaderboards().forget()

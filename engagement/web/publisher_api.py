@@ -12,11 +12,10 @@ import sqlalchemy as sa
 from flask import Response, jsonify, request
 
 from ..cms import sites, urls
-from ..cms.articles import save
+from ..cms.articles import delete, save
 from ..extensions import db
 from ..importer import SLUG_RE
 from ..models import Article, Site
-from ..rankings.leaderboards import leaderboards
 from ..store import refs
 from .api import bp, public_json
 from .errors import ApiError
@@ -51,8 +50,11 @@ def _body(slug: str) -> dict[str, Any]:
         raise ApiError(413, "payload_too_large", "An article must be at most 2 MiB of JSON.")
     if not request.is_json:
         raise ApiError(400, "invalid_body", "Send JSON with Content-Type: application/json.")
+    data = request.stream.read(MAX_BODY + 1)  # chunked bodies have no length to check
+    if len(data) > MAX_BODY:
+        raise ApiError(413, "payload_too_large", "An article must be at most 2 MiB of JSON.")
     try:
-        payload = json.loads(request.get_data(cache=False) or b"null")
+        payload = json.loads(data or b"null")
     except (ValueError, RecursionError):
         payload = None
     if not isinstance(payload, dict):
@@ -105,10 +107,8 @@ def delete_article(slug: str) -> tuple[str, int]:
     if article is None:
         db.session.commit()
         raise ApiError(404, "article_not_found", f"No article with slug {slug!r}.")
-    db.session.delete(article)
-    db.session.commit()
+    delete(article)
     refs.forget(slug)
-    leaderboards().forget()
     return "", 204
 
 
