@@ -226,3 +226,28 @@ def test_an_undated_item_keeps_the_date_it_was_first_seen(app: Flask, publisher)
     assert cli(app, "poll-feeds").exit_code == 0
     again = cli(app, "poll-feeds")
     assert "新增 0，更新 0，未变 2" in again.output, again.output
+
+
+def test_the_background_poller_polls_due_feeds(app: Flask, publisher) -> None:
+    import time
+
+    from engagement.cms.feeds import FeedPoller
+
+    origin = publisher.origin
+    url = publisher.put("/rss.xml", RSS.format(origin=origin), "application/rss+xml")
+    assert cli(app, "add-site", "cms", "--origin", origin, "--feed", url).exit_code == 0
+    poller = FeedPoller(app, interval=1)
+    poller.ensure_started()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with app.app_context():
+                if db.session.scalar(sa.select(sa.func.count(Article.id))) == 2:
+                    break
+            time.sleep(0.2)
+    finally:
+        poller.stop()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 2
+        feed = db.session.scalar(sa.select(Feed))
+        assert feed is not None and feed.ok_at is not None and feed.failures == 0
