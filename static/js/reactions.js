@@ -13,22 +13,25 @@
     counters_unavailable: "心情计数暂时不可用，请稍后再试。"
   };
 
+  // Answers can arrive out of order (the first GET after a quick click): each
+  // request is numbered and an answer older than the one shown is dropped. Every
+  // bar of the same article shows the same answer.
+  var sentCount = 0, shown = {}, renderers = {};
+  function latest(slug, number) {
+    return function (state) {
+      if (number < (shown[slug] || 0)) return;
+      shown[slug] = number;
+      renderers[slug].forEach(function (show) { show(state); });
+    };
+  }
+
   function serve(bar) {
     if (bar.getAttribute("data-engagement-bound")) return;
     bar.setAttribute("data-engagement-bound", "1");
     var api = bar.getAttribute("data-api");
     var reader = bar.getAttribute("data-reader");
-
-    // Answers can arrive out of order (the first GET after a quick click): each
-    // request is numbered and an answer older than the one shown is dropped.
-    var sentCount = 0, shown = 0;
-    function latest(number) {
-      return function (state) {
-        if (number < shown) return;
-        shown = number;
-        render(state);
-      };
-    }
+    var slug = bar.getAttribute("data-article");
+    (renderers[slug] = renderers[slug] || []).push(render);
 
     function render(state) {
       var total = state.total || 0;
@@ -78,12 +81,12 @@
       var undo = button.getAttribute("aria-pressed") === "true";
       bar.setAttribute("aria-busy", "true");
       request(undo ? "DELETE" : "POST", undo ? null : { reaction: key })
-        .then(latest(++sentCount))
+        .then(latest(slug, ++sentCount))
         .catch(showError)
         .then(function () { bar.removeAttribute("aria-busy"); });
     });
 
-    request("GET").then(latest(++sentCount)).catch(function () { /* keep what the page showed */ });
+    request("GET").then(latest(slug, ++sentCount)).catch(function () { /* keep what the page showed */ });
   }
 
   document.querySelectorAll(".reactions[data-article]").forEach(serve);
