@@ -264,8 +264,36 @@ def test_operators_register_a_site_and_manage_its_tokens(admin, operator: Flask)
     )
     assert revoked.status_code == 302
     assert put(client, "t1", secret, ARTICLE).status_code == 401
+    edited = admin.post(
+        "/admin/sites",
+        data={
+            "csrf_token": csrf,
+            "site_id": str(site_id),
+            "name": "天山日报",
+            "origins": "https://ts.example",
+            "feeds": "",
+            "url_pattern": "",
+        },
+    )
+    assert edited.status_code == 302
+    with operator.app_context():
+        site = sites.by_name("天山日报")
+        assert site is not None and site.origins == ["https://ts.example"]
+        assert site.feeds == [] and site.url_pattern is None
     audit = admin.get("/admin/audit").get_data(as_text=True)
     assert "创建 API 令牌" in audit and "吊销 API 令牌" in audit and "登记站点" in audit
+    assert "修改站点" in audit
+
+
+def test_add_site_again_keeps_what_it_is_not_told(app: Flask) -> None:
+    from engagement.cms import sites
+
+    add_site(app, "cms", "--origin", CMS, "--url-pattern", CMS + "/a/{slug}", "--feed", CMS + "/f")
+    add_site(app, "cms", "--origin", CMS, "--origin", "https://m.cms.example")
+    with app.app_context():
+        site = sites.by_name("cms")
+        assert site is not None and site.url_pattern == CMS + "/a/{slug}"
+        assert site.origins == [CMS, "https://m.cms.example"] and len(site.feeds) == 1
 
 
 def test_deleting_an_article_removes_what_was_stored_about_it(demo: Flask) -> None:

@@ -55,6 +55,7 @@ def add_site() -> ResponseReturnValue:
             request.form.get("url_pattern", "").strip() or None,
             request.form.get("default_category"),
             site=site,
+            replace_feeds=site is not None,
         )
         db.session.flush()
     except sites.SiteError as exc:

@@ -42,10 +42,12 @@ def add_site(
     url_pattern: str | None,
     category: str | None,
 ) -> None:
-    """Register a site (or update one: origins replaced, feeds added)."""
+    """Register a site (or update one: origins replaced, feeds added, the pattern
+    and category kept unless given)."""
     site = sites.by_name(name)
     try:
-        site = sites.save_site(name, origins, feed_urls, url_pattern, category, site=site)
+        pattern = url_pattern if url_pattern is not None else site and site.url_pattern
+        site = sites.save_site(name, origins, feed_urls, pattern, category, site=site)
         db.session.commit()
     except sites.SiteError as exc:
         db.session.rollback()

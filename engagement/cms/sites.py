@@ -109,11 +109,12 @@ def save_site(
     url_pattern: str | None = None,
     default_category: str | None = None,
     site: Site | None = None,
+    replace_feeds: bool = False,
 ) -> Site:
     """Create a site (or update ``site``) from an operator's input; the caller commits.
 
-    Feeds are added, never removed here: a feed's history stays with it.
-    """
+    Feeds are added; with ``replace_feeds`` (the admin form, which lists them
+    all) a feed left out is removed. A kept feed keeps its history."""
     name = name.strip()
     if not name or len(name) > 120:
         raise SiteError("站点名称必须是 1–120 个字符")
@@ -140,6 +141,9 @@ def save_site(
         site.default_category = default_category.strip()[:120]
     elif not site.default_category:
         site.default_category = "新闻"
+    if replace_feeds:
+        for feed in [f for f in site.feeds if f.url not in feed_urls]:
+            site.feeds.remove(feed)
     known = {f.url for f in site.feeds}
     for url in feed_urls:
         if url not in known:
