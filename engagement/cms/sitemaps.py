@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 from defusedxml import ElementTree
@@ -99,9 +100,9 @@ def _decode(content: bytes, content_type: str) -> str:
 def record(entry: Entry, html: str, site: Site) -> dict[str, Any]:
     """A page's metadata in the import format; the sitemap's date when the page has none."""
     meta = news_article(html)
-    link = meta.get("url") or entry.url
+    link = urljoin(entry.url, str(meta.get("url") or entry.url))  # a relative canonical too
     try:
-        link = urls.web_url(str(link))
+        link = urls.web_url(link)
     except urls.BadURL:
         link = entry.url
     guessed = not (meta.get("published_at") or entry.lastmod)
