@@ -1,12 +1,14 @@
 """Does the cost of an event stay flat as the site grows?
 
 For 1k, 100k and 1M articles active in the windows (views spread over every
-bucket of every grain, in a throwaway Redis): the view script's time inside
-Redis, a ranking read, and then ten simulated minutes of traffic (views every
-simulated second and the window upkeep after each, crossing an hour's edge so
-that a full hourly bucket is subtracted too) while 50 rankings are in demand
-(each read once a simulated second). Prints the Redis CPU per second of the
-upkeep and of the reads, and the slowest command Redis saw (``SLOWLOG``).
+bucket of every grain, each size in a throwaway Redis of its own, all filled
+first): the view script's time inside Redis, measured in interleaved rounds so
+that the machine's drift falls on every size alike; a ranking read; then ten
+simulated minutes of traffic (views every simulated second and the window
+upkeep after each, crossing an hour's edge so that a full hourly bucket is
+subtracted too) while 50 rankings are in demand (each read once a simulated
+second). Prints the Redis CPU per second of the upkeep and of the reads, how
+many commands took over 5 ms and the slowest one (``SLOWLOG``), named.
 
     .venv/bin/python bench/bench_rankings_scale.py [--sizes 1000,100000,1000000]
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +39,9 @@ from engagement.store import counters, keys  # noqa: E402
 # In the future (bucket expiry follows the real clock), 9 minutes before an hour's edge.
 NOW = 1_893_456_000.0 + 3600 - 540
 SIMULATED = 600  # seconds of traffic after the fill
+ROUNDS = 7
+ROUND_VIEWS = 600
+SLOWLOG_LEN = 4096
 VIEWS_PER_SECOND = 20
 CATEGORIES = 20
 DEMAND = [
@@ -97,16 +104,18 @@ def evalsha_usec(client: redis.Redis) -> float:
     return float(client.info("commandstats").get("cmdstat_evalsha", {}).get("usec", 0))
 
 
-def measure(client: redis.Redis, size: int) -> dict[str, Any]:
-    rng = random.Random(7)
-    out: dict[str, Any] = {}
-    client.config_set("slowlog-log-slower-than", 500)
-    client.config_set("slowlog-max-len", 1024)
-    client.slowlog_reset()
+def view_round(client: redis.Redis, size: int, rng: random.Random, tag: str) -> float:
+    """µs inside Redis per view script, over ``ROUND_VIEWS`` new readers' views."""
     client.config_resetstat()
-    for i in range(3000):
-        counters.record_view(client, pick(rng, size), f"bench-reader-{i}", NOW, 1800, beacon(i))
-    out["view_us"] = client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"]
+    for i in range(ROUND_VIEWS):
+        counters.record_view(client, pick(rng, size), f"{tag}-{i}", NOW, 1800, beacon(i))
+    return float(client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"])
+
+
+def simulate(client: redis.Redis, size: int) -> dict[str, Any]:
+    """Ten simulated minutes: views, the upkeep after each second, 50 rankings read."""
+    rng = random.Random(size + 1)
+    out: dict[str, Any] = {}
     started = time.perf_counter()
     for r in DEMAND:
         rankings.read(client, r, 10, NOW)
@@ -125,57 +134,126 @@ def measure(client: redis.Redis, size: int) -> dict[str, Any]:
         reads += evalsha_usec(client) - before
     out["upkeep_pct"] = upkeep / SIMULATED / 1e6 * 100
     out["reads_pct"] = reads / SIMULATED / 1e6 * 100
-    slow = client.slowlog_get(1024)
-    worst = max(slow, key=lambda e: e["duration"], default=None)
-    out["slowest_ms"] = worst["duration"] / 1000 if worst else None
-    out["slowest_cmd"] = (
-        " ".join(str(a) for a in worst["command"].split()[:2]) if worst else "none over 0.5 ms"
-    )
     return out
+
+
+def script_names(client: redis.Redis) -> dict[str, str]:
+    """SHA1 → the operation it runs, for the SLOWLOG's EVALSHA lines."""
+    from engagement.store import scripts
+
+    found = scripts.scripts(client)
+    names: dict[str, str] = {}
+    for name in vars(found):
+        item = getattr(found, name)
+        for part in ("whole", "article", "rank", "script"):
+            script = getattr(item, part, None)
+            if script is not None and hasattr(script, "sha"):
+                names[script.sha] = name
+        if hasattr(item, "sha"):
+            names[item.sha] = name
+    return names
+
+
+def slow_commands(client: redis.Redis) -> tuple[list[tuple[float, str]], int]:
+    """Commands over 0.5 ms (ms, what) since the reset, and all commands run."""
+    names = script_names(client)
+    slow = []
+    for entry in client.slowlog_get(SLOWLOG_LEN):
+        raw = entry["command"]
+        words = (raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)).split()
+        what = words[0] if words else "?"
+        if what.upper() == "EVALSHA" and len(words) > 1:
+            what = names.get(words[1], words[1][:8])
+        slow.append((entry["duration"] / 1000, what))
+    total = sum(
+        int(v["calls"]) for k, v in client.info("commandstats").items() if k.startswith("cmdstat_")
+    )
+    return slow, total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
     print(f"window upkeep at scale; redis {redis_binary()}")
     print(
-        f"{SIMULATED} simulated seconds, {VIEWS_PER_SECOND} views a second, "
+        f"view script: {args.rounds} interleaved rounds of {ROUND_VIEWS} new readers' views "
+        "per size, each size in its own Redis, filled first; the ratio is the median of the "
+        "rounds' own ratios to the smallest size (this machine's speed drifts within minutes)"
+    )
+    print(
+        f"then {SIMULATED} simulated seconds per size, {VIEWS_PER_SECOND} views a second, "
         f"{len(DEMAND)} rankings read every simulated second"
     )
     print()
-    print(
-        "| active articles | fill + rebuild s | view script µs in Redis (vs 1k) "
-        "| ranking read ms | upkeep % of a core | 50 rankings' reads % of a core "
-        "| slowest command ms |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    base = None
-    for size in (int(s) for s in args.sizes.split(",")):
-        tmp = Path(tempfile.mkdtemp(prefix="engagement-rank-bench-"))
-        port = free_port()
-        proc = start_redis(tmp, port)
-        try:
+    servers: dict[int, tuple[Path, subprocess.Popen[bytes], redis.Redis]] = {}
+    filled: dict[int, float] = {}
+    try:
+        for size in sizes:
+            tmp = Path(tempfile.mkdtemp(prefix="engagement-rank-bench-"))
+            port = free_port()
+            proc = start_redis(tmp, port)
             client = redis.Redis(port=port, decode_responses=True, socket_timeout=600)
+            servers[size] = (tmp, proc, client)
             started = time.perf_counter()
             fill(client, size, random.Random(size))
-            filled = time.perf_counter() - started
-            m = measure(client, size)
-            base = base or m["view_us"]
-            slowest = (
-                f"{m['slowest_ms']:.2f} ({m['slowest_cmd']})"
-                if m["slowest_ms"] is not None
-                else "< 0.5"
+            filled[size] = time.perf_counter() - started
+            client.config_set("slowlog-log-slower-than", 500)
+            client.config_set("slowlog-max-len", SLOWLOG_LEN)
+            client.slowlog_reset()
+            print(f"filled {size:,} articles in {filled[size]:.1f} s", flush=True)
+        per_round: dict[int, list[float]] = {size: [] for size in sizes}
+        rngs = {size: random.Random(7 + size) for size in sizes}
+        for n in range(args.rounds):
+            order = sizes[n % len(sizes) :] + sizes[: n % len(sizes)]
+            for size in order:
+                client = servers[size][2]
+                per_round[size].append(view_round(client, size, rngs[size], f"r{n}"))
+        base = sizes[0]
+        ratios = {
+            size: statistics.median(
+                per_round[size][i] / per_round[base][i] for i in range(args.rounds)
+            )
+            for size in sizes
+        }
+        results = {size: simulate(servers[size][2], size) for size in sizes}
+        print()
+        print(
+            "| active articles | fill + rebuild s | view script µs in Redis, median | "
+            f"vs {base:,} (median of rounds) | ranking read ms | upkeep % of a core | "
+            "50 rankings' reads % of a core | commands over 5 ms | slowest command ms |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for size in sizes:
+            m = results[size]
+            slow, total = slow_commands(servers[size][2])
+            over = [s for s in slow if s[0] > 5]
+            worst = max(slow, default=None)
+            slowest = f"{worst[0]:.2f} ({worst[1]})" if worst else "< 0.5"
+            over_text = f"{len(over)} of {total:,}" + (
+                " (" + ", ".join(f"{ms:.1f} {what}" for ms, what in sorted(over)[-3:]) + ")"
+                if over
+                else ""
             )
             print(
-                f"| {size:,} | {filled:.1f} | {m['view_us']:.0f} ({m['view_us'] / base:.2f}) "
-                f"| {m['read_ms']:.3f} | {m['upkeep_pct']:.2f} | {m['reads_pct']:.2f} "
-                f"| {slowest} |",
+                f"| {size:,} | {filled[size]:.1f} | {statistics.median(per_round[size]):.0f} "
+                f"| {ratios[size]:.2f} | {m['read_ms']:.3f} | {m['upkeep_pct']:.2f} "
+                f"| {m['reads_pct']:.2f} | {over_text} | {slowest} |",
                 flush=True,
             )
-        finally:
+        print()
+        print(
+            "per-round view µs: "
+            + "; ".join(
+                f"{size:,}: " + ", ".join(f"{v:.0f}" for v in per_round[size]) for size in sizes
+            )
+        )
+    finally:
+        for tmp, proc, _client in servers.values():
             proc.terminate()
-            proc.wait(timeout=30)
+            proc.wait(timeout=60)
             shutil.rmtree(tmp, ignore_errors=True)
 
 

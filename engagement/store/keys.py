@@ -137,9 +137,11 @@ HOT_SCALE = 1000  # hot is kept ×1000: the publication fraction breaks ties bel
 # Hot's reference time moves forward (its sets are rescaled) when the newest
 # bucket's weight reaches 2^RESCALE_AT: doubles stay far from overflow.
 RESCALE_AT = 256
-# Members a retirement or rescale step handles per script call: each call stays
-# around a millisecond whatever the size of the sets.
-WINDOW_SLICE = 200
+# Members a retirement or rescale step handles per script call. A step's cost
+# grows a little with the sets (a ZINCRBY on a 1M-member set is ~10 µs here):
+# 200 took up to 6.4 ms at 1M articles on a slow hour of this machine, 100 keeps
+# each call near 3 ms at most (bench/bench_rankings_scale.py).
+WINDOW_SLICE = 100
 
 # The attention sums serve the 24h, 7d, 30d and all-time windows (stats.json):
 # the two-minute grain of the 1h rankings is not kept for them.
