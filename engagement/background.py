@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import threading
 from typing import Any
+
+from flask import Flask
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class ProcessThread:
@@ -36,6 +44,30 @@ class ProcessThread:
 
     def run(self) -> None:
         raise NotImplementedError
+
+
+class PeriodicThread(ProcessThread):
+    """Calls ``tick`` in an app context every ``period`` seconds (± ``jitter``, a
+    fraction); a failure is logged and the next period tries again."""
+
+    def __init__(self, app: Flask, period: float, jitter: float = 0.0) -> None:
+        super().__init__()
+        self.app = app
+        self.period = period
+        self.jitter = jitter
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.period * random.uniform(1 - self.jitter, 1 + self.jitter)):
+            with self.app.app_context():
+                try:
+                    self.tick()
+                except Exception:  # the thread must outlive a database or Redis outage
+                    log.exception("%s failed; trying again next period", self.name)
+                finally:
+                    db.session.remove()
 
 
 class StartsThreads:

@@ -13,7 +13,7 @@ import feedparser
 import sqlalchemy as sa
 from flask import Flask
 
-from ..background import ProcessThread
+from ..background import PeriodicThread
 from ..extensions import db
 from ..models import Feed, Site, utcnow
 from . import urls
@@ -178,25 +178,17 @@ def poll_due(
     return done
 
 
-class FeedPoller(ProcessThread):
+class FeedPoller(PeriodicThread):
     """Polls due feeds every few seconds; processes share the work through ``claim``."""
 
     name = "engagement-feeds"
 
     def __init__(self, app: Flask, interval: int) -> None:
-        super().__init__()
-        self.app = app
+        super().__init__(app, min(10, interval))
         self.interval = interval
 
-    def run(self) -> None:
-        while not self.stopped.wait(min(10, self.interval)):
-            try:
-                with self.app.app_context():
-                    poll_due(self.interval)
-            except Exception:  # the thread must outlive a database outage
-                log.exception("feed polling failed")
-                with self.app.app_context():
-                    db.session.rollback()
+    def tick(self) -> None:
+        poll_due(self.interval)
 
 
 def poller(app: Flask) -> FeedPoller | None:

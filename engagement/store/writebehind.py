@@ -14,7 +14,6 @@ so nothing is counted twice) and puts readers' reactions back.
 from __future__ import annotations
 
 import logging
-import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -27,7 +26,7 @@ from flask import Flask
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ..background import ProcessThread
+from ..background import PeriodicThread
 from ..clock import now
 from ..extensions import db, redis_store
 from ..models import Article, ArticleDaily, ArticleStats, FlushLog, ReaderReaction
@@ -240,30 +239,21 @@ def _restore_batch(client: Any, ids: list[int], first_day: int, moment: float) -
     return len(articles)
 
 
-class PeriodicFlusher(ProcessThread):
+class PeriodicFlusher(PeriodicThread):
     """Flushes every ``interval`` seconds in a daemon thread of each process.
 
     Started on a process's first request; several processes flushing at once is
-    safe (see the module docstring).
+    safe (see the module docstring). Jitter keeps the workers of one host from
+    flushing in lockstep.
     """
 
     name = "engagement-flush"
 
     def __init__(self, app: Flask, interval: float) -> None:
-        super().__init__()
-        self.app = app
-        self.interval = interval
+        super().__init__(app, interval, jitter=0.2)
 
-    def run(self) -> None:
-        # Jitter keeps the workers of one host from flushing in lockstep.
-        while not self.stopped.wait(self.interval * random.uniform(0.8, 1.2)):
-            with self.app.app_context():
-                try:
-                    flush()
-                except Exception:
-                    log.exception("periodic flush failed; retrying next interval")
-                finally:
-                    db.session.remove()
+    def tick(self) -> None:
+        flush()
 
 
 def flusher(app: Flask) -> PeriodicFlusher | None:

@@ -6,42 +6,19 @@ import functools
 import json
 from typing import Any
 
-from ..importer import SLUG_PATTERN
 from ..moods import MOOD_KEYS
 from ..rankings.core import MAX_ITEMS, METRICS, WINDOWS
 from ..store.keys import BLOCKS
 from . import openapi_cms
-
-SLUG = {
-    "name": "slug",
-    "in": "path",
-    "required": True,
-    "description": "The article's URL-safe id.",
-    "schema": {"type": "string", "pattern": SLUG_PATTERN},
-}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _ok(description: str, schema: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
+from .openapi_parts import SLUG, error, ok
 
 COMMON_ERRORS = {
-    "404": _error("Unknown article (`article_not_found`)."),
-    "503": _error("Redis is unavailable (`counters_unavailable`)."),
+    "404": error("Unknown article (`article_not_found`)."),
+    "503": error("Redis is unavailable (`counters_unavailable`)."),
 }
 WRITE_ERRORS = {
-    "403": _error("A foreign Origin (`origin_not_allowed`)."),
-    "413": _error("The body is over 16 KiB (`payload_too_large`)."),
+    "403": error("A foreign Origin (`origin_not_allowed`)."),
+    "413": error("The body is over 16 KiB (`payload_too_large`)."),
 }
 
 
@@ -97,7 +74,7 @@ def spec_json() -> bytes:
 
 
 def spec() -> dict[str, Any]:
-    reaction_ops_errors = {**COMMON_ERRORS, **WRITE_ERRORS, "429": _error("Rate limited.")}
+    reaction_ops_errors = {**COMMON_ERRORS, **WRITE_ERRORS, "429": error("Rate limited.")}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -113,7 +90,7 @@ def spec() -> dict[str, Any]:
                 "get": {
                     "operationId": "getReactions",
                     "summary": "Counts per mood and the calling reader's own reaction.",
-                    "responses": {"200": _ok("The counts.", "Reactions"), **COMMON_ERRORS},
+                    "responses": {"200": ok("The counts.", "Reactions"), **COMMON_ERRORS},
                 },
                 "post": {
                     "operationId": "setReaction",
@@ -127,8 +104,8 @@ def spec() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _ok("The counts after the change.", "Reactions"),
-                        "400": _error("Malformed body or `unknown_reaction`."),
+                        "200": ok("The counts after the change.", "Reactions"),
+                        "400": error("Malformed body or `unknown_reaction`."),
                         **reaction_ops_errors,
                     },
                 },
@@ -136,7 +113,7 @@ def spec() -> dict[str, Any]:
                     "operationId": "removeReaction",
                     "summary": "Remove the reader's reaction (idempotent).",
                     "responses": {
-                        "200": _ok("The counts after the change.", "Reactions"),
+                        "200": ok("The counts after the change.", "Reactions"),
                         **reaction_ops_errors,
                     },
                 },
@@ -164,13 +141,13 @@ def spec() -> dict[str, Any]:
                         ),
                     ],
                     "responses": {
-                        "200": _ok("The ranking.", "Ranking"),
+                        "200": ok("The ranking.", "Ranking"),
                         "304": {"description": "Not modified (If-None-Match)."},
-                        "400": _error(
+                        "400": error(
                             "A bad parameter (`invalid_window`, `invalid_metric`, "
                             "`invalid_limit`, `unknown_category`)."
                         ),
-                        "503": _error("Redis is unavailable."),
+                        "503": error("Redis is unavailable."),
                     },
                 }
             },
@@ -187,10 +164,10 @@ def spec() -> dict[str, Any]:
                         ),
                     ],
                     "responses": {
-                        "200": _ok("The suggestions.", "Related"),
+                        "200": ok("The suggestions.", "Related"),
                         "304": {"description": "Not modified (If-None-Match)."},
-                        "400": _error("A bad `limit` (`invalid_limit`)."),
-                        "404": _error("Unknown article (`article_not_found`)."),
+                        "400": error("A bad `limit` (`invalid_limit`)."),
+                        "404": error("Unknown article (`article_not_found`)."),
                     },
                 },
             },
@@ -206,7 +183,7 @@ def spec() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "202": _ok("Recorded (or deliberately not counted).", "View"),
+                        "202": ok("Recorded (or deliberately not counted).", "View"),
                         **COMMON_ERRORS,
                         **WRITE_ERRORS,
                     },
@@ -225,10 +202,8 @@ def spec() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "202": _ok(
-                            "Applied, capped, or refused as unknown or stale.", "PingResult"
-                        ),
-                        "400": _error("A field that does not fit (`invalid_body`)."),
+                        "202": ok("Applied, capped, or refused as unknown or stale.", "PingResult"),
+                        "400": error("A field that does not fit (`invalid_body`)."),
                         **COMMON_ERRORS,
                         **WRITE_ERRORS,
                     },

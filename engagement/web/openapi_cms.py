@@ -1,38 +1,16 @@
 """The OpenAPI description of the publisher API (``publisher_api.py``), merged
-into ``openapi.spec``."""
+into ``openapi.spec``; a module of its own to keep ``openapi.py`` readable."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..importer import SLUG_PATTERN
-
-SLUG = {
-    "name": "slug",
-    "in": "path",
-    "required": True,
-    "description": "The article's URL-safe id.",
-    "schema": {"type": "string", "pattern": SLUG_PATTERN},
-}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def _ok(description: str, schema: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
+from .openapi_parts import SLUG, error, ok
 
 TOKEN_ERRORS = {
-    "401": _error("No token (`missing_token`), or a wrong or revoked one (`invalid_token`)."),
-    "409": _error("The slug is an article of another site, or this site's own (`slug_taken`)."),
+    "401": error("No token (`missing_token`), or a wrong or revoked one (`invalid_token`)."),
+    "409": error("The slug is an article of another site, or this site's own (`slug_taken`)."),
 }
 TEXT = {"type": "string"}
 PATHS: dict[str, Any] = {
@@ -49,11 +27,11 @@ PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "200": _ok("Updated (or unchanged).", "PublishedArticle"),
-                "201": _ok("Created.", "PublishedArticle"),
-                "400": _error("A bad slug (`invalid_slug`), body or field (`invalid_article`)."),
+                "200": ok("Updated (or unchanged).", "PublishedArticle"),
+                "201": ok("Created.", "PublishedArticle"),
+                "400": error("A bad slug (`invalid_slug`), body or field (`invalid_article`)."),
                 **TOKEN_ERRORS,
-                "413": _error("Over 2 MiB (`payload_too_large`)."),
+                "413": error("Over 2 MiB (`payload_too_large`)."),
             },
         },
         "delete": {
@@ -62,9 +40,9 @@ PATHS: dict[str, Any] = {
             "security": [{"siteToken": []}],
             "responses": {
                 "204": {"description": "Deleted."},
-                "400": _error("A bad slug (`invalid_slug`)."),
+                "400": error("A bad slug (`invalid_slug`)."),
                 **TOKEN_ERRORS,
-                "404": _error("Unknown article (`article_not_found`)."),
+                "404": error("Unknown article (`article_not_found`)."),
             },
         },
     },
@@ -91,10 +69,10 @@ PATHS: dict[str, Any] = {
                 },
             ],
             "responses": {
-                "200": _ok("Found.", "FoundArticle"),
+                "200": ok("Found.", "FoundArticle"),
                 "304": {"description": "Not modified (If-None-Match)."},
-                "400": _error("Neither given, or a bad one (`invalid_url`, `invalid_slug`)."),
-                "404": _error("No such article (`article_not_found`)."),
+                "400": error("Neither given, or a bad one (`invalid_url`, `invalid_slug`)."),
+                "404": error("No such article (`article_not_found`)."),
             },
         }
     },
