@@ -105,6 +105,16 @@ def test_one_script_tag_on_a_cms_page(demo: Flask, ours: Ours, publisher, browse
     page.on("console", lambda m: messages.append((m.type, m.text)))
     page.on("pageerror", lambda e: messages.append(("pageerror", str(e))))
 
+    # the same page without the script: what the page's own window holds
+    publisher.put(
+        "/plain.html",
+        PAGE.format(origin=origin, ours=ours.url).replace("/widgets/engage.js", "/nothing.js"),
+        "text/html; charset=utf-8",
+    )
+    page.goto(f"{origin}/plain.html")
+    plain = set(page.evaluate("Object.getOwnPropertyNames(window)"))
+    messages.clear()
+
     url = f"{origin}/2026/11/apricots.html?utm_source=weibo"
     page.goto(url)
     bar = page.locator("[data-engagement-reactions]:not(#second-bar) section")
@@ -125,6 +135,8 @@ def test_one_script_tag_on_a_cms_page(demo: Flask, ours: Ours, publisher, browse
     assert 1 <= related.count() <= 3
     # the view beacon goes once the page has been visible for a second
     page.wait_for_timeout(1500)
+    added = set(page.evaluate("Object.getOwnPropertyNames(window)")) - plain
+    assert added == set(), added  # nothing added to window
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cms-page.png"), full_page=True)
 
