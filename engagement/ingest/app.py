@@ -147,9 +147,10 @@ class IngestApp:
         address = environ.get("REMOTE_ADDR") or "unknown"
         secret = self.config["SECRET_KEY"]
         jar = parse_cookie(environ) if "HTTP_COOKIE" in environ else {}
-        own = origin is not None and origin != host_url and origins.is_listed(origin, known)
-        given = environ.get(readers.FIRST_PARTY_HEADER) if own else None
-        first_party = readers.first_party(secret, origin, given) if own and origin else None
+        first_party = None
+        if origins.foreign(origin, host_url, known):
+            given = environ.get(readers.FIRST_PARTY_HEADER)
+            first_party = readers.first_party(secret, origin or "", given)
         if first_party is not None:
             reader, new = first_party, False
         else:

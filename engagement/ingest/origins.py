@@ -43,6 +43,13 @@ def allowed(origin: str | None, host_url: str, known: frozenset[str]) -> bool:
     return origin is None or same_origin(origin, host_url) or is_listed(origin, known)
 
 
+def foreign(origin: str | None, host_url: str, known: frozenset[str]) -> bool:
+    """A listed origin other than this site: a page where our cookie never comes."""
+    return (
+        bool(origin) and not same_origin(origin or "", host_url) and is_listed(origin or "", known)
+    )
+
+
 def cors_headers(origin: str | None, known: frozenset[str]) -> list[tuple[str, str]]:
     """The CORS answer for a listed origin; nothing for any other."""
     if not origin or not is_listed(origin, known):

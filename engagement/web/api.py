@@ -108,9 +108,7 @@ def foreign_reader() -> str | None:
     """On a registered site's page our cookie never comes (a third party's): the
     reader is the page's own id (hashed), else the keyed daily hash the events use."""
     origin = request.headers.get("Origin")
-    if not origin or origins.same_origin(origin, request.host_url):
-        return None
-    if not origins.is_listed(origin, origins.listed(current_app)):
+    if not origin or not origins.foreign(origin, request.host_url, origins.listed(current_app)):
         return None
     secret = current_app.config["SECRET_KEY"]
     given = request.environ.get(readers.FIRST_PARTY_HEADER)
