@@ -59,8 +59,11 @@ class PeriodicThread(ProcessThread):
     def tick(self) -> None:
         raise NotImplementedError
 
+    def _spread(self) -> float:
+        return random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else 1.0
+
     def run(self) -> None:
-        while not self.stopped.wait(self.period * random.uniform(1 - self.jitter, 1 + self.jitter)):
+        while not self.stopped.wait(self.period * self._spread()):
             with self.app.app_context():
                 try:
                     self.tick()
